@@ -26,7 +26,8 @@ export class ByteWriter {
 
   /** Create a writer with an initial capacity hint in bytes. */
   constructor(capacity = 256) {
-    this.#buf = new Uint8Array(Math.max(16, capacity));
+    // Only a hint: anything but a sane positive integer falls back to a small buffer.
+    this.#buf = new Uint8Array(Number.isInteger(capacity) && capacity > 16 ? Math.min(capacity, 1 << 26) : 16);
     this.#view = new DataView(this.#buf.buffer);
   }
 

@@ -107,6 +107,8 @@ nodeBuf[0] = 1;
  * ```
  */
 export function smtLeafHash(path: Uint8Array, valueHash: Uint8Array): Uint8Array {
+  abytes(path, 32, "path");
+  abytes(valueHash, 32, "valueHash");
   leafBuf.set(path, 1);
   leafBuf.set(valueHash, 33);
   return sha256(leafBuf);

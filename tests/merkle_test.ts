@@ -190,8 +190,8 @@ Deno.test("inclusionProof() equals the RFC 6962 PATH for every size 1..100 and e
   }
 });
 
-Deno.test("inclusionProofOfLeafHashes() equals inclusionProof() for every size 1..100 and every index", () => {
-  for (let n = 1; n <= MAX; n++) {
+Deno.test("inclusionProofOfLeafHashes() equals inclusionProof() for every size 1..40 and 100, and every index", () => {
+  for (const n of [...Array.from({ length: 40 }, (_, i) => i + 1), MAX]) {
     const hashes = LEAF_HASHES.slice(0, n);
     for (let i = 0; i < n; i++) assert.deepEqual(inclusionProofOfLeafHashes(hashes, i), INCLUSION[n][i]);
   }

@@ -242,6 +242,26 @@ export function applyTransfer(view: StateView, tx: TransferTx, params: NetworkPa
 }
 
 /**
+ * Step 1 of applying block `height`: credit the coinbase of block height - coinbaseMaturity
+ * to its recipient and delete its maturing entry (nothing on networks without maturity).
+ *
+ * @example
+ * ```ts
+ * matureReward(view, 11, DEVNET); // credits the coinbase of block 1
+ * ```
+ */
+export function matureReward(view: StateView, height: number, params: NetworkParams): void {
+  const m = params.coinbaseMaturity;
+  if (m === 0 || height < m) return;
+  const key = rewardKey(height - m);
+  const value = view.get(key);
+  if (value === undefined) return;
+  const reward = decodeReward(value);
+  view.set(key, undefined);
+  credit(view, reward.recipient, reward.amount);
+}
+
+/**
  * Apply a block (already checked by {@link checkBlockBody}) to `view`: mature the reward of
  * block height - coinbaseMaturity, apply the transfers in order, check the coinbase amount
  * equals subsidy plus fees, then credit the coinbase (or park it until it matures). The
@@ -256,15 +276,7 @@ export function applyBlock(view: StateView, block: Block, params: NetworkParams)
   try {
     const height = block.header.height;
     const m = params.coinbaseMaturity;
-    if (m > 0 && height >= m) {
-      const key = rewardKey(height - m);
-      const value = view.get(key);
-      if (value !== undefined) {
-        const reward = decodeReward(value);
-        view.set(key, undefined);
-        credit(view, reward.recipient, reward.amount);
-      }
-    }
+    matureReward(view, height, params);
     let fees = 0n;
     for (let i = 1; i < block.txs.length; i++) fees += applyTransfer(view, block.txs[i] as TransferTx, params);
     const coinbase = block.txs[0];

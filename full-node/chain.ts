@@ -349,6 +349,11 @@ export class Chain {
     return value === undefined ? { balance: 0n, nonce: 0n } : decodeAccount(value);
   }
 
+  /** Resolves when every chain operation started so far has finished. */
+  idle(): Promise<void> {
+    return this.#busy.then(() => {});
+  }
+
   /** Run `fn` after every earlier chain operation; chain mutations are serialised. */
   #exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
     const run = this.#busy.then(fn, fn);

@@ -27,4 +27,5 @@ export * from "./pow.ts";
 export * from "./params.ts";
 export * from "./state.ts";
 export * from "./validation.ts";
+export * from "./amount.ts";
 export * from "./messages.ts";

@@ -9,9 +9,10 @@
 import os from "node:os";
 import type { Benchmark } from "./harness.ts";
 import { round3 } from "./harness.ts";
+import { nodeBenchmarks } from "./node_bench.ts";
 import { protocolBenchmarks } from "./protocol_bench.ts";
 
-const benchmarks: Benchmark[] = [...protocolBenchmarks];
+const benchmarks: Benchmark[] = [...protocolBenchmarks, ...nodeBenchmarks];
 
 const filter = Deno.args[0] ?? "";
 const resultsPath = new URL("./results.json", import.meta.url);

@@ -78,7 +78,9 @@ const TxBody = z.union([
 ]);
 
 function parseHash(value: string, what: string): Uint8Array {
-  if (!hash.safeParse(value).success) throw new HttpError(400, ErrorCode.MALFORMED, `${what} must be 64 hex characters`);
+  if (!hash.safeParse(value).success) {
+    throw new HttpError(400, ErrorCode.MALFORMED, `${what} must be 64 hex characters`);
+  }
   return hexToBytes(value.toLowerCase());
 }
 
@@ -95,7 +97,9 @@ function parseIntParam(value: string | undefined, what: string, min: number, max
     if (fallback !== undefined) return fallback;
     throw new HttpError(400, ErrorCode.MALFORMED, `${what} is required`);
   }
-  if (!/^\d{1,10}$/.test(value)) throw new HttpError(400, ErrorCode.MALFORMED, `${what} must be a non-negative integer`);
+  if (!/^\d{1,10}$/.test(value)) {
+    throw new HttpError(400, ErrorCode.MALFORMED, `${what} must be a non-negative integer`);
+  }
   const n = Number(value);
   if (n < min || n > max) throw new HttpError(400, ErrorCode.MALFORMED, `${what} must be between ${min} and ${max}`);
   return n;
@@ -117,7 +121,11 @@ function parseTxBody(text: string, contentType: string, params: NetworkParams): 
     const parsed = TxBody.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new HttpError(400, ErrorCode.MALFORMED, `invalid body: ${issue.path.join(".") || "body"}: ${issue.message}`);
+      throw new HttpError(
+        400,
+        ErrorCode.MALFORMED,
+        `invalid body: ${issue.path.join(".") || "body"}: ${issue.message}`,
+      );
     }
     const body = parsed.data;
     if ("tx" in body) tx = decodeTxHex(body.tx);

@@ -12,7 +12,7 @@
 
 import { type Block, computeTxRoot, decodeBlock, encodeBlock } from "../protocol/block.ts";
 import { bytesToHex, equalBytes } from "../protocol/bytes.ts";
-import { ByteReader, ByteWriter, decodeAll } from "../protocol/encoding.ts";
+import { type ByteReader, ByteWriter, decodeAll } from "../protocol/encoding.ts";
 import { ErrorCode, ValidationError } from "../protocol/errors.ts";
 import { type BlockHeader, decodeHeader, encodeHeader, hashHeader } from "../protocol/header.ts";
 import { HistoryAccumulator } from "../protocol/history.ts";
@@ -34,7 +34,7 @@ import {
   nextBits,
 } from "../protocol/validation.ts";
 import { type Logger, silentLogger } from "./logger.ts";
-import { type SignatureVerifier } from "./sig_verifier.ts";
+import type { SignatureVerifier } from "./sig_verifier.ts";
 import { HeaderStatus, type NodeStore } from "./store.ts";
 
 /** A header known to the node. */
@@ -215,11 +215,15 @@ export class Chain {
     }
     const genesis = this.#entries.get(this.params.genesisHash);
     if (genesis === undefined) {
-      throw new StateMismatchError(`the database holds another network's chain (genesis ${this.params.genesisHash} missing)`);
+      throw new StateMismatchError(
+        `the database holds another network's chain (genesis ${this.params.genesisHash} missing)`,
+      );
     }
     const tipHash = store.getMeta(META_TIP);
     const tip = tipHash === undefined ? genesis : this.#entries.get(bytesToHex(tipHash));
-    if (tip === undefined) throw new StateMismatchError("the stored tip is not in the header tree; restart with --reindex");
+    if (tip === undefined) {
+      throw new StateMismatchError("the stored tip is not in the header tree; restart with --reindex");
+    }
     this.#main = [];
     for (let e: ChainEntry | undefined = tip; e !== undefined; e = e.parent) this.#main[e.height] = e;
     const smtRoot = store.getMeta(META_SMT_ROOT) ?? new Uint8Array(32);
@@ -394,13 +398,18 @@ export class Chain {
       throw new ValidationError(ErrorCode.BAD_PREV, `parent ${parent.hex} is invalid`, { ban: true });
     }
     const history = this.#historyOf(parent);
-    checkHeader(header, {
-      parent: parent.header,
-      parentHash: parent.hash,
-      medianTimePast: this.#medianTimePast(parent),
-      historyRoot: history.root(),
-      now: this.#clock(),
-    }, this.params, hash);
+    checkHeader(
+      header,
+      {
+        parent: parent.header,
+        parentHash: parent.hash,
+        medianTimePast: this.#medianTimePast(parent),
+        historyRoot: history.root(),
+        now: this.#clock(),
+      },
+      this.params,
+      hash,
+    );
     history.append(hash);
     const entry: ChainEntry = {
       hash,
@@ -486,7 +495,7 @@ export class Chain {
         new ValidationError(ErrorCode.BAD_PREV, `block ${hex} builds on an invalid block`, { ban: true });
     }
     await this.#connectOrphans(stored);
-    if (this.tip !== before) for (const l of this.#listeners) l.tip?.(this.tip);
+    if (this.tip !== before) { for (const l of this.#listeners) l.tip?.(this.tip); }
     return result;
   }
 
@@ -667,7 +676,9 @@ export class Chain {
           else this.#tree.set(key, value);
         }
         const newRoot = this.#tree.root();
-        if (!equalBytes(newRoot, parent.header.stateRoot)) throw new Error(`undo of ${entry.hex} did not restore the state`);
+        if (!equalBytes(newRoot, parent.header.stateRoot)) {
+          throw new Error(`undo of ${entry.hex} did not restore the state`);
+        }
         store.deleteUndo(entry.hash);
         store.deleteMain(entry.height);
         for (const tx of block.txs) store.deleteTx(txId(tx));
@@ -688,7 +699,9 @@ export class Chain {
    * A block template on the tip: the given transfers that still apply (in order), a coinbase
    * paying subsidy plus fees to `miner`, and every root computed without touching the store.
    */
-  buildTemplate(options: { miner: Uint8Array; txs: readonly TransferTx[]; time?: number; extra?: Uint8Array }): BlockTemplate {
+  buildTemplate(
+    options: { miner: Uint8Array; txs: readonly TransferTx[]; time?: number; extra?: Uint8Array },
+  ): BlockTemplate {
     const parent = this.tip;
     const height = parent.height + 1;
     const scratch = new OverlayView(this.#store);

@@ -50,7 +50,9 @@ export async function createKeyFile(path: string): Promise<KeyPair> {
   try {
     file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
   } catch (err) {
-    if (err instanceof Deno.errors.AlreadyExists) throw new Error(`key file ${path} already exists; not overwriting it`);
+    if (err instanceof Deno.errors.AlreadyExists) {
+      throw new Error(`key file ${path} already exists; not overwriting it`);
+    }
     throw new Error(`cannot create key file ${path}: ${(err as Error).message}`);
   }
   try {

@@ -83,7 +83,9 @@ export function parseNodeArgs(args: string[]): FullNodeOptions | "help" {
     } catch {
       throw new UsageError(`--connect: "${url}" is not a URL`);
     }
-    if (u.protocol !== "ws:" && u.protocol !== "wss:") throw new UsageError(`--connect: "${url}" must start with ws:// or wss://`);
+    if (u.protocol !== "ws:" && u.protocol !== "wss:") {
+      throw new UsageError(`--connect: "${url}" must start with ws:// or wss://`);
+    }
   }
   const threads = v.threads === undefined ? 1 : Number(v.threads);
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
@@ -92,7 +94,9 @@ export function parseNodeArgs(args: string[]): FullNodeOptions | "help" {
   const logLevel = (v["log-level"] ?? "info") as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level: expected one of ${LOG_LEVELS.join(", ")}`);
   const paceMs = v["pace-ms"] === undefined ? undefined : Number(v["pace-ms"]);
-  if (paceMs !== undefined && (!Number.isInteger(paceMs) || paceMs < 0)) throw new UsageError(`--pace-ms: expected milliseconds`);
+  if (paceMs !== undefined && (!Number.isInteger(paceMs) || paceMs < 0)) {
+    throw new UsageError(`--pace-ms: expected milliseconds`);
+  }
   const dataDir = v["data-dir"] ?? `./.edgeledger/${params.name}`;
   return {
     params,

@@ -131,10 +131,15 @@ export class Mempool {
     const hex = bytesToHex(txid);
     if (this.#byId.has(hex)) throw policy(ErrorCode.ALREADY_KNOWN, `transaction ${hex} is already in the mempool`);
     checkTransfer(tx, this.#params, false);
-    if (tx.fee < this.#minFee) throw policy(ErrorCode.FEE_TOO_LOW, `fee ${tx.fee} is below the minimum ${this.#minFee}`);
+    if (tx.fee < this.#minFee) {
+      throw policy(ErrorCode.FEE_TOO_LOW, `fee ${tx.fee} is below the minimum ${this.#minFee}`);
+    }
     const account = this.#deps.account(tx.sender);
     if (tx.nonce < account.nonce) {
-      throw policy(ErrorCode.BAD_NONCE, `nonce ${tx.nonce} was already used; the account's next nonce is ${account.nonce}`);
+      throw policy(
+        ErrorCode.BAD_NONCE,
+        `nonce ${tx.nonce} was already used; the account's next nonce is ${account.nonce}`,
+      );
     }
     const senderHex = bytesToHex(tx.sender);
     const queue = this.#bySender.get(senderHex) ?? [];
@@ -319,6 +324,21 @@ export class Mempool {
       }
     }
     return added;
+  }
+
+  /**
+   * After a reorganisation: put the transfers of disconnected blocks back together with
+   * everything already held, re-validated against the new tip in nonce order.
+   */
+  reorganise(returned: readonly TransferTx[]): number {
+    const all = [...returned, ...[...this.#byId.values()].map((e) => e.tx)];
+    const run = () => {
+      for (const e of this.#byId.values()) this.#deps.store?.removeMempool(e.txid);
+      this.#byId.clear();
+      this.#bySender.clear();
+      return this.readd(all);
+    };
+    return this.#deps.store ? this.#deps.store.transaction(run) : run();
   }
 
   /** Reload persisted transactions after a restart; invalid ones are dropped. */

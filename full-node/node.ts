@@ -130,8 +130,8 @@ export class FullNode {
         for (const tx of block.txs) if (tx.kind === "transfer") returned.push(tx);
       },
       tip: () => {
-        mempool.revalidate();
-        if (returned.length > 0) mempool.readd(returned.splice(0));
+        if (returned.length > 0) mempool.reorganise(returned.splice(0));
+        else mempool.revalidate();
       },
     });
     const loaded = mempool.load();
@@ -239,7 +239,11 @@ export class FullNode {
     if (best.height > tip.height) {
       const p = tip.height / best.height;
       const filled = Math.round(p * 20);
-      parts.push(`sync [${"#".repeat(filled)}${".".repeat(20 - filled)}] ${(p * 100).toFixed(1)}% (${tip.height}/${best.height})`);
+      parts.push(
+        `sync [${"#".repeat(filled)}${".".repeat(20 - filled)}] ${
+          (p * 100).toFixed(1)
+        }% (${tip.height}/${best.height})`,
+      );
     } else parts.push("synced");
     return parts.join("  ");
   }
@@ -250,7 +254,11 @@ export class FullNode {
     const p = this.peers.stats;
     const lines: string[] = [];
     const metric = (name: string, type: "gauge" | "counter", help: string, value: number | bigint) => {
-      lines.push(`# HELP edgeledger_${name} ${help}`, `# TYPE edgeledger_${name} ${type}`, `edgeledger_${name} ${value}`);
+      lines.push(
+        `# HELP edgeledger_${name} ${help}`,
+        `# TYPE edgeledger_${name} ${type}`,
+        `edgeledger_${name} ${value}`,
+      );
     };
     metric("height", "gauge", "Height of the main-chain tip.", this.chain.height);
     metric("best_header_height", "gauge", "Height of the most-work header known.", this.chain.bestHeader.height);
@@ -267,7 +275,12 @@ export class FullNode {
     metric("peer_bans_total", "counter", "Peers banned for misbehaviour.", p.bans);
     metric("peer_disconnects_total", "counter", "Peer disconnections.", p.disconnects);
     metric("signatures_verified_total", "counter", "Signatures verified.", this.verifier.verified);
-    metric("signature_cache_hits_total", "counter", "Signature checks answered from the cache.", this.verifier.cacheHits);
+    metric(
+      "signature_cache_hits_total",
+      "counter",
+      "Signature checks answered from the cache.",
+      this.verifier.cacheHits,
+    );
     return lines.join("\n") + "\n";
   }
 

@@ -134,7 +134,14 @@ class Peer {
   syncingHeaders = false;
   closed = false;
 
-  constructor(id: number, address: string, direction: "inbound" | "outbound", socket: PeerSocket, burst: number, now: number) {
+  constructor(
+    id: number,
+    address: string,
+    direction: "inbound" | "outbound",
+    socket: PeerSocket,
+    burst: number,
+    now: number,
+  ) {
     this.id = id;
     this.address = address;
     this.direction = direction;
@@ -177,7 +184,10 @@ export class PeerManager {
   readonly #dial: (url: string) => WebSocket;
   readonly #peers = new Map<number, Peer>();
   readonly #bans = new Map<string, number>();
-  readonly #outbound = new Map<string, { attempt: number; timer?: ReturnType<typeof setTimeout>; socket?: WebSocket }>();
+  readonly #outbound = new Map<
+    string,
+    { attempt: number; timer?: ReturnType<typeof setTimeout>; socket?: WebSocket }
+  >();
   readonly #recentRejects = new BoundedSet(10_000);
   readonly #txRequests = new Set<string>();
   /** hex -> when requested, for re-requests after a timeout. */
@@ -294,7 +304,9 @@ export class PeerManager {
     };
     socket.onmessage = (e) => handlers?.receive(e.data);
     socket.onerror = (e) => {
-      if (handlers === undefined) this.#log.debug(`connection to ${url} failed: ${(e as ErrorEvent).message ?? "error"}`);
+      if (handlers === undefined) {
+        this.#log.debug(`connection to ${url} failed: ${(e as ErrorEvent).message ?? "error"}`);
+      }
     };
     socket.onclose = () => {
       handlers?.closed();
@@ -378,7 +390,10 @@ export class PeerManager {
 
   #takeToken(peer: Peer): boolean {
     const now = this.#clock();
-    peer.tokens = Math.min(this.#o.messageBurst, peer.tokens + ((now - peer.lastRefill) * this.#o.messagesPerSecond) / 1000);
+    peer.tokens = Math.min(
+      this.#o.messageBurst,
+      peer.tokens + ((now - peer.lastRefill) * this.#o.messagesPerSecond) / 1000,
+    );
     peer.lastRefill = now;
     if (peer.tokens < 1) return false;
     peer.tokens--;
@@ -398,18 +413,22 @@ export class PeerManager {
       if (e.code === ErrorCode.UNKNOWN_TYPE) return peer.send(errorMessage(e.code, e.message));
       return this.#misbehave(peer, e.message, e.code);
     }
-    if (msg.type === "ping") return peer.send({ type: "pong", ...(msg.nonce !== undefined ? { nonce: msg.nonce } : {}) });
+    if (msg.type === "ping") {
+      return peer.send({ type: "pong", ...(msg.nonce !== undefined ? { nonce: msg.nonce } : {}) });
+    }
     if (msg.type === "pong") return;
     if (msg.type === "hello") return this.#onHello(peer, msg);
     if (peer.hello === undefined) return this.#misbehave(peer, `"${msg.type}" before "hello"`, ErrorCode.HANDSHAKE);
-    void this.#dispatch(peer, msg).catch((err) => {
+    try {
+      this.#dispatch(peer, msg);
+    } catch (err) {
       if (err instanceof ValidationError && err.ban) return this.#misbehave(peer, err.message, err.code);
       this.#log.debug(`peer ${peer.id}: ${msg.type} failed: ${(err as Error).message}`);
       if ("id" in msg && typeof msg.id === "string" && !(msg.type in RESPONSES)) {
         const code = err instanceof ValidationError ? err.code : "INTERNAL";
         peer.send(errorMessage(code, (err as Error).message, msg.id));
       }
-    });
+    }
   }
 
   #onHello(peer: Peer, msg: HelloMessage): void {
@@ -428,7 +447,9 @@ export class PeerManager {
     }
     peer.hello = msg;
     peer.height = msg.height;
-    this.#log.info(`peer ${peer.id} ${peer.address} ready: ${msg.role} ${msg.agent.slice(0, 40)} at height ${msg.height}`);
+    this.#log.info(
+      `peer ${peer.id} ${peer.address} ready: ${msg.role} ${msg.agent.slice(0, 40)} at height ${msg.height}`,
+    );
     if (msg.role !== "light") this.#requestHeaders(peer);
   }
 
@@ -443,8 +464,9 @@ export class PeerManager {
       peer.pending.set(msg.id, {
         resolve: (reply) => {
           if (reply.type === "error") reject(new Error(`${reply.code}: ${reply.message}`));
-          else if (reply.type !== expect) reject(new ValidationError(ErrorCode.BAD_MESSAGE, `expected ${expect}`, { ban: true }));
-          else resolve(reply as MessageOf<T>);
+          else if (reply.type !== expect) {
+            reject(new ValidationError(ErrorCode.BAD_MESSAGE, `expected ${expect}`, { ban: true }));
+          } else resolve(reply as MessageOf<T>);
         },
         reject,
         timer,
@@ -469,7 +491,7 @@ export class PeerManager {
       });
   }
 
-  async #onHeaders(peer: Peer, msg: MessageOf<"headers">, solicited: boolean): Promise<void> {
+  #onHeaders(peer: Peer, msg: MessageOf<"headers">, solicited: boolean): void {
     if (msg.headers.length === 0) return;
     const headers = msg.headers.map((h) => decodeHeader(hexToBytes(h)));
     for (let i = 1; i < headers.length; i++) {
@@ -600,7 +622,9 @@ export class PeerManager {
         .then((reply) => {
           if (reply.tx === null) return;
           const tx = decodeTx(hexToBytes(reply.tx));
-          if (tx.kind !== "transfer") throw new ValidationError(ErrorCode.BAD_COINBASE, "a coinbase was relayed", { ban: true });
+          if (tx.kind !== "transfer") {
+            throw new ValidationError(ErrorCode.BAD_COINBASE, "a coinbase was relayed", { ban: true });
+          }
           try {
             this.submitTransaction(tx, peer.id);
           } catch (err) {
@@ -617,7 +641,7 @@ export class PeerManager {
 
   // ---- dispatch ----------------------------------------------------------------------
 
-  async #dispatch(peer: Peer, msg: Message): Promise<void> {
+  #dispatch(peer: Peer, msg: Message): void {
     if ("id" in msg && msg.id !== undefined && msg.type in RESPONSES) {
       const pending = peer.pending.get(msg.id);
       if (pending !== undefined) {
@@ -631,10 +655,12 @@ export class PeerManager {
     const chain = this.#chain;
     switch (msg.type) {
       case "headers":
-        return await this.#onHeaders(peer, msg, false);
+        return this.#onHeaders(peer, msg, false);
       case "inv":
         if (msg.txs !== undefined) this.#onInvTxs(peer, msg.txs);
-        if (msg.blocks !== undefined && msg.blocks.some((h) => chain.entry(h) === undefined)) this.#requestHeaders(peer);
+        if (msg.blocks !== undefined && msg.blocks.some((h) => chain.entry(h) === undefined)) {
+          this.#requestHeaders(peer);
+        }
         return;
       case "getheaders": {
         const headers = chain.headersAfter(msg.locator.map((h) => hexToBytes(h)), {
@@ -659,7 +685,9 @@ export class PeerManager {
         } catch (err) {
           return peer.send(errorMessage(ErrorCode.MALFORMED, (err as Error).message, msg.id));
         }
-        if (tx.kind !== "transfer") return peer.send(errorMessage(ErrorCode.BAD_COINBASE, "cannot send a coinbase", msg.id));
+        if (tx.kind !== "transfer") {
+          return peer.send(errorMessage(ErrorCode.BAD_COINBASE, "cannot send a coinbase", msg.id));
+        }
         try {
           const txid = this.submitTransaction(tx, peer.id);
           return peer.send({ type: "txack", id: msg.id, txid });

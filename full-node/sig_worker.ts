@@ -18,9 +18,10 @@ scope.onmessage = (event: MessageEvent<{ id: number; items: Uint8Array }>) => {
   const results = new Uint8Array(count);
   for (let i = 0; i < count; i++) {
     const o = i * RECORD;
-    results[i] = verifySignature(items.subarray(o, o + 64), items.subarray(o + 64, o + 96), items.subarray(o + 96, o + 128))
-      ? 1
-      : 0;
+    results[i] =
+      verifySignature(items.subarray(o, o + 64), items.subarray(o + 64, o + 96), items.subarray(o + 96, o + 128))
+        ? 1
+        : 0;
   }
   scope.postMessage({ id, results }, [results.buffer as ArrayBuffer]);
 };

@@ -83,7 +83,9 @@ export class NodeStore {
       getMeta: p("SELECT value FROM meta WHERE key = ?"),
       setMeta: p("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"),
       deleteMeta: p("DELETE FROM meta WHERE key = ?"),
-      putHeader: p("INSERT OR REPLACE INTO headers (hash, height, header, work, status, history) VALUES (?, ?, ?, ?, ?, ?)"),
+      putHeader: p(
+        "INSERT OR REPLACE INTO headers (hash, height, header, work, status, history) VALUES (?, ?, ?, ?, ?, ?)",
+      ),
       setStatus: p("UPDATE headers SET status = ? WHERE hash = ?"),
       getHistory: p("SELECT history FROM headers WHERE hash = ?"),
       allHeaders: p("SELECT hash, height, header, work, status FROM headers ORDER BY height"),

@@ -24,7 +24,9 @@ export function parseAmount(text: string): bigint {
   if (typeof text !== "string") throw new TypeError(`Expected an amount string, got ${typeof text}`);
   const m = /^(\d{1,20})(?:\.(\d{1,8}))?$/.exec(text.trim());
   if (m === null) {
-    throw new RangeError(`"${text.slice(0, 40)}" is not an amount: use whole coins with up to ${COIN_DECIMALS} decimals, like 1.5`);
+    throw new RangeError(
+      `"${text.slice(0, 40)}" is not an amount: use whole coins with up to ${COIN_DECIMALS} decimals, like 1.5`,
+    );
   }
   const value = BigInt(m[1]) * COIN + BigInt((m[2] ?? "").padEnd(COIN_DECIMALS, "0"));
   if (value > U64_MAX) throw new RangeError(`amount ${text} is too large`);

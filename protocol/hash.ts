@@ -4,8 +4,8 @@
  * @module
  */
 
-import { sha256 as nobleSha256 } from "@noble/hashes/sha2.js";
-import { utf8ToBytes } from "@noble/hashes/utils.js";
+import { abytes } from "./bytes.ts";
+import { sha256 as sha256Bytes, type Sha256Midstate, sha256Midstate, sha256Resume } from "./sha256.ts";
 
 /**
  * SHA-256 of `data`.
@@ -16,11 +16,39 @@ import { utf8ToBytes } from "@noble/hashes/utils.js";
  * ```
  */
 export function sha256(data: Uint8Array): Uint8Array {
-  return nobleSha256(data);
+  return sha256Bytes(data);
+}
+
+/** Joined parts up to this size reuse one buffer; larger ones get a temporary copy. */
+const SCRATCH_LIMIT = 1 << 16;
+let scratch = new Uint8Array(256);
+
+/** `parts` concatenated, in a reused buffer valid until the next call; checks each part. */
+function joined(parts: readonly Uint8Array[], name: string): Uint8Array {
+  if (!Array.isArray(parts)) throw new TypeError(`Expected "${name}" to be an array of Uint8Array`);
+  let total = 0;
+  for (let i = 0; i < parts.length; i++) {
+    abytes(parts[i], undefined, `${name}[${i}]`);
+    total += parts[i].length;
+  }
+  let buf = scratch;
+  if (total > buf.length) {
+    if (total > SCRATCH_LIMIT) {
+      buf = new Uint8Array(total);
+    } else {
+      buf = scratch = new Uint8Array(Math.min(SCRATCH_LIMIT, Math.max(total, 2 * buf.length)));
+    }
+  }
+  let offset = 0;
+  for (const part of parts) {
+    buf.set(part, offset);
+    offset += part.length;
+  }
+  return buf.subarray(0, total);
 }
 
 /**
- * SHA-256 of several parts, without concatenating them first.
+ * SHA-256 of several parts, as if concatenated.
  *
  * @example
  * ```ts
@@ -28,12 +56,11 @@ export function sha256(data: Uint8Array): Uint8Array {
  * ```
  */
 export function sha256Parts(parts: readonly Uint8Array[]): Uint8Array {
-  const h = nobleSha256.create();
-  for (const p of parts) h.update(p);
-  return h.digest();
+  return sha256Bytes(joined(parts, "parts"));
 }
 
-const tagPrefixes = new Map<string, Uint8Array>();
+/** Per tag, the SHA-256 state after the 64-byte prefix SHA-256(tag) ‖ SHA-256(tag). */
+const tagMidstates = new Map<string, Sha256Midstate>();
 
 /**
  * BIP340 tagged hash: SHA-256(SHA-256(tag) ‖ SHA-256(tag) ‖ data).
@@ -44,15 +71,15 @@ const tagPrefixes = new Map<string, Uint8Array>();
  * ```
  */
 export function taggedHash(tag: string, ...data: Uint8Array[]): Uint8Array {
-  let prefix = tagPrefixes.get(tag);
-  if (prefix === undefined) {
-    const t = nobleSha256(utf8ToBytes(tag));
-    prefix = new Uint8Array(64);
+  let midstate = tagMidstates.get(tag);
+  if (midstate === undefined) {
+    if (typeof tag !== "string") throw new TypeError(`Expected "tag" to be a string, got ${typeof tag}`);
+    const t = sha256Bytes(new TextEncoder().encode(tag));
+    const prefix = new Uint8Array(64);
     prefix.set(t, 0);
     prefix.set(t, 32);
-    tagPrefixes.set(tag, prefix);
+    midstate = sha256Midstate(prefix);
+    tagMidstates.set(tag, midstate);
   }
-  const h = nobleSha256.create().update(prefix);
-  for (const d of data) h.update(d);
-  return h.digest();
+  return sha256Resume(midstate, data.length === 1 ? data[0] : joined(data, "data"));
 }

@@ -75,9 +75,13 @@ export interface CheckpointJson {
 export function verifyCheckpoint(checkpoint: Checkpoint, trustedHash: string): void {
   const hash = hashHeader(checkpoint.header);
   if (bytesToHex(hash) !== trustedHash.toLowerCase()) {
-    throw new ValidationError(ErrorCode.BAD_PREV, `checkpoint header hashes to ${bytesToHex(hash)}, not ${trustedHash}`, {
-      ban: true,
-    });
+    throw new ValidationError(
+      ErrorCode.BAD_PREV,
+      `checkpoint header hashes to ${bytesToHex(hash)}, not ${trustedHash}`,
+      {
+        ban: true,
+      },
+    );
   }
   let child = checkpoint.header;
   for (let i = checkpoint.ancestors.length - 1; i >= 0; i--) {
@@ -89,9 +93,13 @@ export function verifyCheckpoint(checkpoint: Checkpoint, trustedHash: string): v
   }
   const acc = HistoryAccumulator.decode(checkpoint.history);
   if (acc.size !== checkpoint.header.height || !equalBytes(acc.root(), checkpoint.header.historyRoot)) {
-    throw new ValidationError(ErrorCode.BAD_HISTORY_ROOT, "checkpoint history does not match the header's historyRoot", {
-      ban: true,
-    });
+    throw new ValidationError(
+      ErrorCode.BAD_HISTORY_ROOT,
+      "checkpoint history does not match the header's historyRoot",
+      {
+        ban: true,
+      },
+    );
   }
 }
 
@@ -296,14 +304,26 @@ export class HeaderChain {
     const parent = this.#entries.get(bytesToHex(header.prevHash));
     if (parent === undefined) return { status: "orphan", disconnected: [], connected: [] };
     const parentHistory = parent === this.tip ? this.#tipHistory : this.historyOf(parent);
-    checkHeader(header, {
-      parent: parent.header,
-      parentHash: parent.hash,
-      medianTimePast: this.#medianTimePast(parent),
-      historyRoot: parentHistory.root(),
-      now,
-    }, this.params, hash);
-    const entry: HeaderEntry = { hash, hex, header, height: header.height, work: parent.work + workForBits(header.bits), parent };
+    checkHeader(
+      header,
+      {
+        parent: parent.header,
+        parentHash: parent.hash,
+        medianTimePast: this.#medianTimePast(parent),
+        historyRoot: parentHistory.root(),
+        now,
+      },
+      this.params,
+      hash,
+    );
+    const entry: HeaderEntry = {
+      hash,
+      hex,
+      header,
+      height: header.height,
+      work: parent.work + workForBits(header.bits),
+      parent,
+    };
     this.#entries.set(hex, entry);
     if (entry.work <= this.tip.work) return { status: "added", entry, disconnected: [], connected: [] };
     if (parent === this.tip) {
@@ -389,7 +409,10 @@ export class HeaderChain {
    * Best-chain headers after the first locator hash found on the best chain; undefined when
    * none is found (the requester is on a chain this window does not cover).
    */
-  headersAfter(locator: readonly Uint8Array[], options: { stop?: Uint8Array; limit: number }): BlockHeader[] | undefined {
+  headersAfter(
+    locator: readonly Uint8Array[],
+    options: { stop?: Uint8Array; limit: number },
+  ): BlockHeader[] | undefined {
     let start: number | undefined;
     for (const hash of locator) {
       const e = this.get(hash);

@@ -8,10 +8,11 @@
  */
 
 import { abytes, aint, equalBytes } from "./bytes.ts";
-import { sha256 } from "@noble/hashes/sha2.js";
+import { sha256, sha256Parts } from "./hash.ts";
 
 const EMPTY_ROOT = sha256(new Uint8Array(0));
 const MAX_PROOF_HASHES = 64;
+const LEAF_PREFIX = new Uint8Array([0]);
 
 /**
  * RFC 6962 §2.1 leaf hash: SHA-256(0x00 ‖ data).
@@ -23,9 +24,7 @@ const MAX_PROOF_HASHES = 64;
  */
 export function hashLeaf(data: Uint8Array): Uint8Array {
   abytes(data, undefined, "data");
-  const buf = new Uint8Array(data.length + 1);
-  buf.set(data, 1);
-  return sha256(buf);
+  return sha256Parts([LEAF_PREFIX, data]);
 }
 
 const childBuf = new Uint8Array(65);

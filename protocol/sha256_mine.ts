@@ -24,6 +24,8 @@
  * @module
  */
 
+import { sha256Compress } from "./sha256.ts";
+
 /** Length in bytes of a serialized block header. */
 const HEADER_LENGTH = 156;
 /** Exclusive upper bound of a proof-of-work target (2^256). */
@@ -117,44 +119,6 @@ const IV = Int32Array.from([
   0x5be0cd19,
 ]);
 
-/**
- * One SHA-256 compression: `w[0..15]` holds the chunk, `w[16..63]` is
- * overwritten with the message schedule, `state` is updated in place.
- */
-function compress(state: Int32Array, w: Int32Array): void {
-  for (let t = 16; t < 64; t++) {
-    const x = w[t - 15], y = w[t - 2];
-    const s0 = (x >>> 7 | x << 25) ^ (x >>> 18 | x << 14) ^ (x >>> 3);
-    const s1 = (y >>> 17 | y << 15) ^ (y >>> 19 | y << 13) ^ (y >>> 10);
-    w[t] = (s1 + w[t - 7] + s0 + w[t - 16]) | 0;
-  }
-  let a = state[0], b = state[1], c = state[2], d = state[3];
-  let e = state[4], f = state[5], g = state[6], h = state[7];
-  for (let t = 0; t < 64; t++) {
-    const t1 = (h +
-      ((e >>> 6 | e << 26) ^ (e >>> 11 | e << 21) ^ (e >>> 25 | e << 7)) +
-      (g ^ (e & (f ^ g))) + K[t] + w[t]) | 0;
-    const t2 = (((a >>> 2 | a << 30) ^ (a >>> 13 | a << 19) ^ (a >>> 22 | a << 10)) +
-      ((a & b) | (c & (a | b)))) | 0;
-    h = g;
-    g = f;
-    f = e;
-    e = (d + t1) | 0;
-    d = c;
-    c = b;
-    b = a;
-    a = (t1 + t2) | 0;
-  }
-  state[0] = (state[0] + a) | 0;
-  state[1] = (state[1] + b) | 0;
-  state[2] = (state[2] + c) | 0;
-  state[3] = (state[3] + d) | 0;
-  state[4] = (state[4] + e) | 0;
-  state[5] = (state[5] + f) | 0;
-  state[6] = (state[6] + g) | 0;
-  state[7] = (state[7] + h) | 0;
-}
-
 /** Big-endian 32-bit word of `bytes` at `offset`, as int32. */
 function readWordBE(bytes: Uint8Array, offset: number): number {
   return (bytes[offset] << 24) | (bytes[offset + 1] << 16) |
@@ -169,10 +133,10 @@ function byteSwap32(n: number): number {
 /** Midstate as int32 words; `header` must already be validated. */
 function midstateWords(header: Uint8Array): Int32Array {
   const state = IV.slice();
-  const w = new Int32Array(64);
+  const w = new Int32Array(16);
   for (let chunk = 0; chunk < 128; chunk += 64) {
     for (let i = 0; i < 16; i++) w[i] = readWordBE(header, chunk + 4 * i);
-    compress(state, w);
+    sha256Compress(state, w);
   }
   return state;
 }
@@ -196,10 +160,9 @@ function digestThirdChunk(
   nonceLow: number,
 ): Uint8Array {
   const state = mid.slice();
-  const w = new Int32Array(64);
-  w.set(chunk);
+  const w = chunk.slice();
   w[5] = byteSwap32(nonceLow | 0);
-  compress(state, w);
+  sha256Compress(state, w);
   const out = new Uint8Array(32);
   for (let i = 0; i < 8; i++) {
     const v = state[i];
@@ -458,7 +421,7 @@ export function searchNonces(
 }
 
 // The rest of this file is the hot loop. It was written out mechanically from
-// the round and message-schedule definitions used by `compress` above (rounds
+// the round and message-schedule definitions of FIPS 180-4 §6.2.2 (rounds
 // 6..63 unrolled with renamed registers; schedule terms that do not depend on
 // W5 hoisted out of the loop). tests/sha256_mine_test.ts cross-checks it
 // against @noble/hashes; keep those tests passing after any edit.

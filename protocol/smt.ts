@@ -13,10 +13,10 @@
  * @module
  */
 
-import { sha256 } from "@noble/hashes/sha2.js";
 import { abytes, equalBytes, ZERO_HASH } from "./bytes.ts";
 import { type ByteReader, ByteWriter, decodeAll } from "./encoding.ts";
 import { DecodeError } from "./errors.ts";
+import { sha256 } from "./hash.ts";
 
 /**
  * Synchronous content-addressed node store. A node is stored under its hash as

@@ -675,6 +675,14 @@ export class RelayHub {
         }
         return this.#route(c, msg);
       }
+      case "getcheckpoint": {
+        const entry = this.#chain.atHeight(msg.height);
+        if (entry !== undefined) {
+          const cp = checkpointToJson(this.#chain.checkpoint(entry));
+          return this.#send(c, { type: "checkpoint", id: msg.id, header: cp.header, ancestors: cp.ancestors, history: cp.history });
+        }
+        return this.#route(c, msg);
+      }
       case "getblock":
       case "gettx":
       case "sendtx":
@@ -682,6 +690,7 @@ export class RelayHub {
       case "getaccountproof":
       case "gethistoryproof":
         return this.#route(c, msg);
+      case "checkpoint":
       case "block":
       case "tx":
       case "txack":

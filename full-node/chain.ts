@@ -750,6 +750,18 @@ export class Chain {
     return { block, fees, parent };
   }
 
+  /** Anchor data at a main-chain height for light clients (docs/protocol.md §13, checkpoints). */
+  checkpoint(height: number): { header: BlockHeader; ancestors: BlockHeader[]; history: Uint8Array } | undefined {
+    const entry = this.#main[height];
+    if (entry === undefined) return undefined;
+    const ancestors: BlockHeader[] = [];
+    for (let e = entry.parent; e !== undefined && ancestors.length < this.params.medianTimeSpan - 1; e = e.parent) {
+      ancestors.unshift(e.header);
+    }
+    const history = entry.parent === undefined ? new HistoryAccumulator() : this.#historyOf(entry.parent);
+    return { header: entry.header, ancestors, history: history.encode() };
+  }
+
   /** Block locator of the main chain (docs/protocol.md §13). */
   locator(): Uint8Array[] {
     return locatorHeights(this.height).map((h) => this.#main[h].hash);

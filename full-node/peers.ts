@@ -739,6 +739,17 @@ export class PeerManager {
           proof: p.proof.map(hex),
         });
       }
+      case "getcheckpoint": {
+        const cp = chain.checkpoint(msg.height);
+        if (cp === undefined) return peer.send(errorMessage("NOT_FOUND", `no block at height ${msg.height}`, msg.id));
+        return peer.send({
+          type: "checkpoint",
+          id: msg.id,
+          header: hex(encodeHeader(cp.header)),
+          ancestors: cp.ancestors.map((h) => hex(encodeHeader(h))),
+          history: hex(cp.history),
+        });
+      }
       case "error":
         this.#log.debug(`peer ${peer.id} reported ${msg.code}: ${msg.message}`);
         return;
@@ -764,5 +775,6 @@ const RESPONSES: Record<string, true> = {
   txproof: true,
   accountproof: true,
   historyproof: true,
+  checkpoint: true,
   error: true,
 };

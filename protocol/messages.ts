@@ -232,6 +232,29 @@ export interface HistoryProofMessage {
   proof: string[];
 }
 
+/** Request for a checkpoint (anchor data) at a best-chain height. */
+export interface GetCheckpointMessage {
+  /** Message type. */
+  type: "getcheckpoint";
+  /** Request id. */
+  id: string;
+  /** Height of the wanted checkpoint. */
+  height: number;
+}
+/** Anchor data at a height: verifiable from the header's hash alone (see verifyCheckpoint). */
+export interface CheckpointMessage {
+  /** Message type. */
+  type: "checkpoint";
+  /** Request id. */
+  id: string;
+  /** Hex of the header. */
+  header: string;
+  /** Hex of up to 10 ancestors, oldest first. */
+  ancestors: string[];
+  /** Hex of the history accumulator over blocks 0..height-1. */
+  history: string;
+}
+
 /** Any wire message. */
 export type Message =
   | HelloMessage
@@ -252,7 +275,9 @@ export type Message =
   | GetAccountProofMessage
   | AccountProofMessage
   | GetHistoryProofMessage
-  | HistoryProofMessage;
+  | HistoryProofMessage
+  | GetCheckpointMessage
+  | CheckpointMessage;
 
 const schemas = [
   z.object({
@@ -326,6 +351,14 @@ const schemas = [
     at: header,
     proof: z.array(hash).max(64),
   }).strict(),
+  z.object({ type: z.literal("getcheckpoint"), id, height }).strict(),
+  z.object({
+    type: z.literal("checkpoint"),
+    id,
+    header,
+    ancestors: z.array(header).max(10),
+    history: hexUpTo(2 * 1100),
+  }).strict(),
 ] as const;
 
 /** zod schema of every wire message. */
@@ -350,6 +383,7 @@ export const RESPONSE_OF: Readonly<Record<string, Message["type"]>> = {
   gettxproof: "txproof",
   getaccountproof: "accountproof",
   gethistoryproof: "historyproof",
+  getcheckpoint: "checkpoint",
 };
 
 /**

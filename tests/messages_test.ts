@@ -116,6 +116,8 @@ const EXAMPLES: Message[] = [
   { type: "gethistoryproof", id: "13", height: 5 },
   { type: "gethistoryproof", id: "14", height: 0, at: hash() },
   { type: "historyproof", id: "13", header: header(), at: header(), proof: [hash(), hash()] },
+  { type: "getcheckpoint", id: "15", height: 7 },
+  { type: "checkpoint", id: "15", header: header(), ancestors: [header(), header()], history: "0a" + hash() },
 ];
 
 function example<T extends Message["type"]>(type: T): Extract<Message, { type: T }> {

@@ -151,7 +151,7 @@ function expectRejection(text: unknown, code: ErrorCode, ban: boolean, label: st
 
 Deno.test("the examples cover every message type", () => {
   assert.deepEqual(new Set(EXAMPLES.map((m) => m.type)), new Set(MESSAGE_TYPES));
-  assert.equal(MESSAGE_TYPES.size, 19);
+  assert.equal(MESSAGE_TYPES.size, 21);
   for (const [request, response] of Object.entries(RESPONSE_OF)) {
     assert.ok(MESSAGE_TYPES.has(request), request);
     assert.ok(MESSAGE_TYPES.has(response), response);

@@ -77,7 +77,9 @@ export function kvHeaderStore(kv: Deno.Kv, network: string): HeaderStore {
       }
       op.set([...prefix, "tip"], tip);
       await commit();
-      for await (const entry of kv.list({ start: [...prefix, "h", tip + 1], end: [...prefix, "h", Number.MAX_SAFE_INTEGER] })) {
+      for await (
+        const entry of kv.list({ start: [...prefix, "h", tip + 1], end: [...prefix, "h", Number.MAX_SAFE_INTEGER] })
+      ) {
         await kv.delete(entry.key);
       }
     },
@@ -193,7 +195,8 @@ export function createRelayApp(hub: RelayHub): Hono<{ Bindings: { remoteAddr?: s
 
 /** Start a relay on Deno. */
 export async function startDenoRelay(options: DenoRelayOptions): Promise<DenoRelay> {
-  const log = (m: string) => options.quiet ? undefined : console.error(`${new Date().toISOString().slice(11, 19)} relay ${m}`);
+  const log = (m: string) =>
+    options.quiet ? undefined : console.error(`${new Date().toISOString().slice(11, 19)} relay ${m}`);
   let kv: Deno.Kv | undefined;
   if (options.kvPath !== undefined && typeof Deno.openKv === "function") {
     kv = await Deno.openKv(options.kvPath === "" ? undefined : options.kvPath);
@@ -210,7 +213,9 @@ export async function startDenoRelay(options: DenoRelayOptions): Promise<DenoRel
     hostname: options.hostname,
     port: options.port,
     onListen: ({ hostname, port }) => {
-      log(`${options.params.name} relay listening on http://${hostname}:${port} (WebSocket ws://${hostname}:${port}/ws)`);
+      log(
+        `${options.params.name} relay listening on http://${hostname}:${port} (WebSocket ws://${hostname}:${port}/ws)`,
+      );
       resolve(port);
     },
   }, (req, info) => app.fetch(req, { remoteAddr: (info.remoteAddr as Deno.NetAddr).hostname }));

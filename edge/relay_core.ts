@@ -27,12 +27,14 @@ import { bytesToHex, hexToBytes } from "../protocol/bytes.ts";
 import { ErrorCode, ValidationError } from "../protocol/errors.ts";
 import { decodeHeader, encodeHeader, hashHeader } from "../protocol/header.ts";
 import {
-  type Checkpoint,
-  checkpointFromJson,
-  type CheckpointJson,
   checkpointToJson,
   HeaderChain,
+  headerChange,
+  type HeaderStore,
+  restoreHeaderChain,
 } from "../protocol/header_chain.ts";
+
+export type { HeaderStore } from "../protocol/header_chain.ts";
 import {
   errorMessage,
   type HelloMessage,
@@ -82,17 +84,6 @@ export interface ConnectionState {
   canPublish?: boolean;
   /** Remote agent. */
   agent?: string;
-}
-
-/** Persistence of the header cache (Deno KV, Durable Object SQLite, or nothing). */
-export interface HeaderStore {
-  /** The saved checkpoint and the best-chain headers after it, in order. */
-  load(): Promise<{ base?: CheckpointJson; headers: string[] } | undefined>;
-  /**
-   * Record best-chain headers from height `from` on and that the tip is at `tip`
-   * (anything above it is gone). `base` is set when the retained window moved.
-   */
-  write(change: { base?: CheckpointJson; from: number; headers: string[]; tip: number }): Promise<void>;
 }
 
 /** Options of {@link RelayHub}. */
@@ -257,26 +248,14 @@ export class RelayHub {
   async load(): Promise<number> {
     const saved = await this.#store?.load();
     if (saved === undefined) return 0;
-    let checkpoint: Checkpoint | undefined;
-    try {
-      checkpoint = saved.base === undefined ? undefined : checkpointFromJson(saved.base);
-    } catch {
-      checkpoint = undefined;
-    }
-    const chain = new HeaderChain({ params: this.params, checkpoint, maxHeaders: this.#o.maxHeaders });
-    let n = 0;
-    for (const hex of saved.headers) {
-      try {
-        const r = chain.add(decodeHeader(hexToBytes(hex)), this.#clock());
-        if (r.status !== "added") break;
-        n++;
-      } catch {
-        break; // a stored header that no longer verifies ends the restored chain
-      }
-    }
+    const { chain, restored } = restoreHeaderChain(saved, {
+      params: this.params,
+      now: this.#clock(),
+      maxHeaders: this.#o.maxHeaders,
+    });
     this.#chain = chain;
     this.#lastBaseHeight = chain.base.height;
-    return n;
+    return restored;
   }
 
   /** Number of open connections by role ("pending" before hello). */
@@ -608,17 +587,10 @@ export class RelayHub {
   #persist(before: { height: number }): void {
     const store = this.#store;
     if (store === undefined) return;
-    const chain = this.#chain;
-    const tip = chain.tip;
-    const from = Math.max(chain.base.height + 1, Math.min(before.height, tip.height) - 64);
-    const headers: string[] = [];
-    for (let h = from; h <= tip.height; h++) headers.push(bytesToHex(encodeHeader(chain.atHeight(h)!.header)));
-    const base = chain.base.height !== this.#lastBaseHeight
-      ? checkpointToJson(chain.checkpoint(chain.base))
-      : undefined;
-    this.#lastBaseHeight = chain.base.height;
+    const change = headerChange(this.#chain, before.height, this.#lastBaseHeight);
+    this.#lastBaseHeight = this.#chain.base.height;
     this.#persistQueue = this.#persistQueue
-      .then(() => store.write({ base, from, headers, tip: tip.height }))
+      .then(() => store.write(change))
       .catch((err) => this.#log("warn", `saving headers failed: ${(err as Error).message}`));
   }
 
@@ -679,7 +651,13 @@ export class RelayHub {
         const entry = this.#chain.atHeight(msg.height);
         if (entry !== undefined) {
           const cp = checkpointToJson(this.#chain.checkpoint(entry));
-          return this.#send(c, { type: "checkpoint", id: msg.id, header: cp.header, ancestors: cp.ancestors, history: cp.history });
+          return this.#send(c, {
+            type: "checkpoint",
+            id: msg.id,
+            header: cp.header,
+            ancestors: cp.ancestors,
+            history: cp.history,
+          });
         }
         return this.#route(c, msg);
       }
@@ -765,7 +743,7 @@ export class RelayHub {
     const id = (msg as { id?: string }).id;
     const route = id === undefined ? undefined : this.#routes.get(id);
     if (route === undefined || !route.tried.has(c.id) || route.from === SELF) return void this.stats.drops++;
-    const expected = RESPONSE_OF[route.type];
+    const expected = RESPONSE_OF[route.type as keyof typeof RESPONSE_OF];
     if (msg.type !== expected && msg.type !== "error") return void this.stats.drops++;
     clearTimeout(route.timer);
     this.#routes.delete(id!);

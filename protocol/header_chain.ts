@@ -446,3 +446,132 @@ export class HeaderChain {
     return { header: entry.header, ancestors, history, work: entry.work };
   }
 }
+
+/** Saved header chain: the base checkpoint (absent at genesis) and the best-chain headers after it. */
+export interface SavedHeaders {
+  /** Checkpoint of the oldest retained header. */
+  base?: CheckpointJson;
+  /** Hex of the best-chain headers after the base, in order. */
+  headers: string[];
+}
+
+/** A change to persist: best-chain headers from `from` on, the tip height, and a moved base. */
+export interface HeaderChange {
+  /** Set when the retained window moved. */
+  base?: CheckpointJson;
+  /** Height of headers[0]. */
+  from: number;
+  /** Hex of best-chain headers from `from`. */
+  headers: string[];
+  /** Height of the tip; anything saved above it is gone. */
+  tip: number;
+}
+
+/**
+ * Persistence of a header chain (Deno KV, a file, IndexedDB, Durable Object SQLite, or
+ * nothing). Relays and light clients share it.
+ */
+export interface HeaderStore {
+  /** What was saved, if anything. */
+  load(): Promise<SavedHeaders | undefined>;
+  /** Apply one change. */
+  write(change: HeaderChange): Promise<void>;
+}
+
+/**
+ * Rebuild a header chain from saved headers, re-verifying each; stops at the first header
+ * that no longer verifies.
+ *
+ * @example
+ * ```ts
+ * const { chain } = restoreHeaderChain(saved, { params, now: Date.now() });
+ * ```
+ */
+export function restoreHeaderChain(
+  saved: SavedHeaders | undefined,
+  options: { params: NetworkParams; now: number; maxHeaders?: number; checkpoint?: Checkpoint },
+): { chain: HeaderChain; restored: number } {
+  let checkpoint = options.checkpoint;
+  if (saved?.base !== undefined) {
+    try {
+      const base = checkpointFromJson(saved.base);
+      // A saved base only counts when it is above the trusted one.
+      if (checkpoint === undefined || base.header.height > checkpoint.header.height) checkpoint = base;
+    } catch {
+      // unreadable: start from the trusted checkpoint or genesis
+    }
+  }
+  const chain = new HeaderChain({ params: options.params, checkpoint, maxHeaders: options.maxHeaders });
+  let restored = 0;
+  for (const hex of saved?.headers ?? []) {
+    try {
+      const r = chain.add(decodeHeader(hexToBytes(hex)), options.now);
+      if (r.status === "orphan") break;
+      if (r.status === "added") restored++;
+    } catch {
+      break;
+    }
+  }
+  return { chain, restored };
+}
+
+/**
+ * The change to persist after the chain moved from a tip at `previousHeight`: the last
+ * `overlap` heights before it are rewritten too, so a short reorganisation is captured.
+ *
+ * @example
+ * ```ts
+ * await store.write(headerChange(chain, before.height, lastBaseHeight));
+ * ```
+ */
+export function headerChange(
+  chain: HeaderChain,
+  previousHeight: number,
+  savedBaseHeight: number,
+  overlap = 64,
+): HeaderChange {
+  const tip = chain.tip;
+  const from = Math.max(chain.base.height + 1, Math.min(previousHeight, tip.height) - overlap);
+  const headers: string[] = [];
+  for (let h = from; h <= tip.height; h++) headers.push(bytesToHex(encodeHeader(chain.atHeight(h)!.header)));
+  const base = chain.base.height !== savedBaseHeight ? checkpointToJson(chain.checkpoint(chain.base)) : undefined;
+  return { ...(base ? { base } : {}), from, headers, tip: tip.height };
+}
+
+/**
+ * A {@link HeaderStore} in memory (the default; also handy in tests).
+ *
+ * @example
+ * ```ts
+ * const store = new MemoryHeaderStore();
+ * ```
+ */
+export class MemoryHeaderStore implements HeaderStore {
+  /** Base checkpoint. */
+  base: CheckpointJson | undefined;
+  /** Headers by height. */
+  readonly byHeight: Map<number, string> = new Map();
+  /** Saved tip height. */
+  tip = -1;
+  /** {@inheritDoc HeaderStore.load} */
+  load(): Promise<SavedHeaders | undefined> {
+    if (this.tip < 0) return Promise.resolve(undefined);
+    const heights = [...this.byHeight.keys()].sort((a, b) => a - b);
+    return Promise.resolve({
+      ...(this.base ? { base: this.base } : {}),
+      headers: heights.map((h) => this.byHeight.get(h)!),
+    });
+  }
+  /** {@inheritDoc HeaderStore.write} */
+  write(change: HeaderChange): Promise<void> {
+    if (change.base !== undefined) {
+      this.base = change.base;
+      const baseHeight = decodeHeader(hexToBytes(change.base.header)).height;
+      for (const h of this.byHeight.keys()) if (h <= baseHeight) this.byHeight.delete(h);
+    }
+    change.headers.forEach((hex, i) => this.byHeight.set(change.from + i, hex));
+    for (const h of this.byHeight.keys()) if (h > change.tip) this.byHeight.delete(h);
+    this.tip = change.tip;
+    return Promise.resolve();
+  }
+}

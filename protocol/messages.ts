@@ -375,7 +375,27 @@ const _sameShape: [Inferred] extends [Message] ? ([Message] extends [Inferred] ?
 void _sameShape;
 
 /** Request types and the response type that answers each. */
-export const RESPONSE_OF: Readonly<Record<string, Message["type"]>> = {
+export interface ResponseTypes {
+  /** Headers after a locator. */
+  getheaders: "headers";
+  /** A block. */
+  getblock: "block";
+  /** A transaction. */
+  gettx: "tx";
+  /** Acceptance of a submitted transaction. */
+  sendtx: "txack";
+  /** A transaction inclusion proof. */
+  gettxproof: "txproof";
+  /** An account proof. */
+  getaccountproof: "accountproof";
+  /** A history proof. */
+  gethistoryproof: "historyproof";
+  /** A checkpoint. */
+  getcheckpoint: "checkpoint";
+}
+
+/** Request types and the response type that answers each. */
+export const RESPONSE_OF: Readonly<ResponseTypes> = {
   getheaders: "headers",
   getblock: "block",
   gettx: "tx",

@@ -573,13 +573,14 @@ export class RelayHub {
     // only when they are on the best chain.
     const key = `h:${fresh[fresh.length - 1]}`;
     if (!this.#firstSight(key)) return;
-    const announce: Message = { type: "headers", headers: fresh.slice(-MAX_HEADERS_PER_MESSAGE) };
+    // A fresh announcement goes on as it came; after a bulk sync only the newest header is
+    // announced, and whoever lacks its ancestors asks for them with getheaders.
+    const announce: Message = { type: "headers", headers: solicited ? fresh.slice(-1) : fresh };
     const text = JSON.stringify(announce);
     const tipMoved = this.#chain.tip !== before;
     for (const other of this.#connections.values()) {
       if (other === c || other.role === undefined) continue;
       if (other.role === "light" && !tipMoved) continue;
-      if (other.role !== "light" && solicited && fresh.length > 1 && other.role === "node") continue;
       this.#sendText(other, text);
     }
   }

@@ -377,6 +377,9 @@ export class RelayHub {
       role: "relay",
       agent: this.#o.agent,
       height: this.#chain.height,
+      // Present the shared secret only to relays we chose to dial (federation), never to
+      // whoever connects to us.
+      ...(c.outbound && this.#o.publishToken !== undefined ? { token: this.#o.publishToken } : {}),
     });
   }
 
@@ -503,13 +506,18 @@ export class RelayHub {
       );
       return this.#drop(c, 1008, "wrong network", false);
     }
+    if (msg.version < PROTOCOL_VERSION) {
+      this.#send(c, errorMessage(ErrorCode.HANDSHAKE, `protocol version ${msg.version} is too old`));
+      return this.#drop(c, 1008, "old version", false);
+    }
     c.hello = msg;
     c.role = msg.role;
     c.height = msg.height;
     const token = this.#o.publishToken;
-    c.canPublish = msg.role !== "light" && (token === undefined || msg.token === token);
+    // A relay we dialled ourselves is trusted to publish; others need the token when one is set.
+    c.canPublish = msg.role !== "light" && (token === undefined || msg.token === token || c.outbound);
     if (!c.outbound) this.#sendHello(c);
-    if (msg.role !== "light" && msg.height > this.#chain.height) this.#syncHeaders(c);
+    if (c.canPublish && msg.height > this.#chain.height) this.#syncHeaders(c);
   }
 
   // ---- header cache ------------------------------------------------------------------
@@ -568,7 +576,7 @@ export class RelayHub {
       this.#syncing.delete(c.id);
       this.#syncHeaders(c, [hashHeader(headers[headers.length - 1]), ...this.#chain.locator()]);
     }
-    if (fresh.length === 0) return;
+    if (fresh.length === 0 || !c.canPublish) return;
     // Relay the new headers once: to nodes and relays as announcements, to light clients
     // only when they are on the best chain.
     const key = `h:${fresh[fresh.length - 1]}`;
@@ -677,9 +685,18 @@ export class RelayHub {
       case "accountproof":
       case "historyproof":
         return this.#answer(c, msg);
-      case "error":
-        if (msg.id !== undefined && this.#routes.has(msg.id)) return this.#answer(c, msg);
+      case "error": {
+        const route = msg.id === undefined ? undefined : this.#routes.get(msg.id);
+        if (route?.from === SELF) {
+          // Our own header sync failed: forget it so the next announcement can retry.
+          clearTimeout(route.timer);
+          this.#routes.delete(msg.id!);
+          this.#syncing.delete(c.id);
+          return;
+        }
+        if (route !== undefined) return this.#answer(c, msg);
         return;
+      }
       default:
         return void this.stats.drops++;
     }
@@ -752,17 +769,19 @@ export class RelayHub {
       // Another node may know it: try the next one before giving up.
       if (this.#pickNode(route) !== undefined) return this.#forward(route);
     }
-    route.from.inFlight = Math.max(0, route.from.inFlight - 1);
-    if (msg.type === "headers") this.#acceptHeadersQuietly(c, msg.headers);
-    this.#send(route.from, { ...msg, id: route.originalId } as Message);
-  }
-
-  #acceptHeadersQuietly(c: Connection, headers: string[]): void {
-    try {
-      this.#acceptHeaders(c, headers, true);
-    } catch {
-      // The requester verifies what it gets; the relay only caches what passes.
+    if (msg.type === "headers") {
+      try {
+        this.#acceptHeaders(c, msg.headers, true);
+      } catch (err) {
+        // An invalid header is not passed on: cut the node off and ask another one.
+        if (!(err instanceof ValidationError) || err.ban) {
+          this.#misbehave(c, (err as ValidationError).code ?? ErrorCode.MALFORMED, (err as Error).message);
+          return this.#forward(route);
+        }
+      }
     }
+    route.from.inFlight = Math.max(0, route.from.inFlight - 1);
+    this.#send(route.from, { ...msg, id: route.originalId } as Message);
   }
 }
 

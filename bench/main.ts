@@ -11,8 +11,9 @@ import type { Benchmark } from "./harness.ts";
 import { round3 } from "./harness.ts";
 import { nodeBenchmarks } from "./node_bench.ts";
 import { protocolBenchmarks } from "./protocol_bench.ts";
+import { relayBenchmarks } from "./relay_bench.ts";
 
-const benchmarks: Benchmark[] = [...protocolBenchmarks, ...nodeBenchmarks];
+const benchmarks: Benchmark[] = [...protocolBenchmarks, ...nodeBenchmarks, ...relayBenchmarks];
 
 const filter = Deno.args[0] ?? "";
 const resultsPath = new URL("./results.json", import.meta.url);

@@ -154,6 +154,44 @@ function decodeTxHex(text: string): Transaction {
   }
 }
 
+const MAX_TX_BODY = 16_384;
+
+/** Read a request body as text, refusing more than `max` bytes as they arrive. */
+async function readBody(req: Request, max: number): Promise<string> {
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (declared > max) throw new HttpError(413, ErrorCode.MESSAGE_TOO_LARGE, `body over ${max} bytes`);
+  if (req.body === null) return "";
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.length;
+      if (size > max) throw new HttpError(413, ErrorCode.MESSAGE_TOO_LARGE, `body over ${max} bytes`);
+      chunks.push(value);
+    }
+  } catch (err) {
+    if (err instanceof HttpError) {
+      reader.cancel().catch(() => {});
+      throw err;
+    }
+    throw new HttpError(400, ErrorCode.MALFORMED, "the request body ended early");
+  }
+  const all = new Uint8Array(size);
+  let o = 0;
+  for (const ch of chunks) {
+    all.set(ch, o);
+    o += ch.length;
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(all);
+  } catch {
+    throw new HttpError(400, ErrorCode.MALFORMED, "body is not UTF-8");
+  }
+}
+
 /**
  * Build the Hono app for `node`. The WebSocket route is added by the runtime adapter.
  *
@@ -297,10 +335,7 @@ export function createApi(node: FullNode): Hono {
   });
 
   app.post("/tx", async (c) => {
-    const length = Number(c.req.header("content-length") ?? "0");
-    if (length > 16_384) throw new HttpError(413, ErrorCode.MESSAGE_TOO_LARGE, "body too large");
-    const text = await c.req.text();
-    if (text.length > 16_384) throw new HttpError(413, ErrorCode.MESSAGE_TOO_LARGE, "body too large");
+    const text = await readBody(c.req.raw, MAX_TX_BODY);
     const tx = parseTxBody(text, c.req.header("content-type") ?? "", params);
     const txid = node.peers.submitTransaction(tx);
     return c.json({ txid, status: "accepted" }, 202);

@@ -8,7 +8,7 @@
 import { encodeAddress } from "../protocol/keys.ts";
 import { bytesToHex } from "../protocol/bytes.ts";
 import type { NetworkParams } from "../protocol/params.ts";
-import type { TransferTx } from "../protocol/tx.ts";
+import { type TransferTx, txId } from "../protocol/tx.ts";
 import { createApi } from "./api.ts";
 import { Chain } from "./chain.ts";
 import { loadOrCreateKeyFile } from "./keyfile.ts";
@@ -124,19 +124,24 @@ export class FullNode {
     }
     const mempool = new Mempool({ params }, { account: (pk) => chain.account(pk), verifier, store, logger: log });
     const returned: TransferTx[] = [];
+    let announce: ((txids: string[]) => void) | undefined;
     chain.listen({
       connected: (_entry, block) => mempool.blockConnected(block),
       disconnected: (_entry, block) => {
         for (const tx of block.txs) if (tx.kind === "transfer") returned.push(tx);
       },
       tip: () => {
-        if (returned.length > 0) mempool.reorganise(returned.splice(0));
-        else mempool.revalidate();
+        if (returned.length === 0) return mempool.revalidate();
+        const back = returned.splice(0);
+        mempool.reorganise(back);
+        // Transactions a reorganisation returned are news to peers on the winning branch.
+        announce?.(back.map((tx) => bytesToHex(txId(tx))).filter((id) => mempool.has(id)));
       },
     });
     const loaded = mempool.load();
     if (loaded > 0) log.info(`reloaded ${loaded} mempool transaction(s)`);
     const peers = new PeerManager({ agent: AGENT, banLoopback: options.banLoopback }, { chain, mempool, logger: log });
+    announce = (txids) => txids.forEach((id) => peers.announceTx(id));
     let miner: Miner | undefined;
     let minerAddress: string | undefined;
     if (options.mine) {

@@ -188,7 +188,8 @@ export class PeerManager {
     string,
     { attempt: number; timer?: ReturnType<typeof setTimeout>; socket?: WebSocket }
   >();
-  readonly #recentRejects = new BoundedSet(10_000);
+  /** Transactions rejected since the last tip (a new tip may make them valid: cleared then). */
+  #recentRejects = new BoundedSet(10_000);
   readonly #txRequests = new Set<string>();
   /** hex -> when requested, for re-requests after a timeout. */
   readonly #blockRequests = new Map<string, { peer: number; at: number }>();
@@ -450,7 +451,17 @@ export class PeerManager {
     this.#log.info(
       `peer ${peer.id} ${peer.address} ready: ${msg.role} ${msg.agent.slice(0, 40)} at height ${msg.height}`,
     );
-    if (msg.role !== "light") this.#requestHeaders(peer);
+    if (msg.role !== "light") {
+      this.#requestHeaders(peer);
+      // Tell the new peer what we hold, so pending transactions reach nodes that mine.
+      const txs: string[] = [];
+      for (const e of this.#mempool.entries()) {
+        txs.push(e.hex);
+        peer.known.add(e.hex);
+        if (txs.length >= 1000) break;
+      }
+      if (txs.length > 0) peer.send({ type: "inv", txs });
+    }
   }
 
   // ---- requests we make --------------------------------------------------------------
@@ -588,6 +599,7 @@ export class PeerManager {
   // ---- announcements -----------------------------------------------------------------
 
   #announceTip(entry: ChainEntry): void {
+    this.#recentRejects = new BoundedSet(10_000);
     const msg: Message = { type: "headers", headers: [hex(encodeHeader(entry.header))] };
     for (const p of this.#peers.values()) {
       if (p.hello === undefined || p.known.has(entry.hex)) continue;

@@ -19,6 +19,8 @@ import { Hono } from "hono";
 import { parseArgs } from "node:util";
 import { getNetwork, type NetworkParams } from "../protocol/params.ts";
 import type { CheckpointJson } from "../protocol/header_chain.ts";
+import { hexToBytes } from "../protocol/bytes.ts";
+import { decodeHeader } from "../protocol/header.ts";
 import { type HeaderStore, RelayHub, type RelayOptions, type RelaySocket } from "./relay_core.ts";
 
 /** Options of {@link startDenoRelay}. */
@@ -70,7 +72,14 @@ export function kvHeaderStore(kv: Deno.Kv, network: string): HeaderStore {
         op = kv.atomic();
         n = 0;
       };
-      if (base !== undefined) op.set([...prefix, "base"], base);
+      if (base !== undefined) {
+        op.set([...prefix, "base"], base);
+        // Heights at or below the new base are no longer part of the saved chain.
+        const baseHeight = decodeHeader(hexToBytes(base.header)).height;
+        for await (const entry of kv.list({ start: [...prefix, "h", 0], end: [...prefix, "h", baseHeight + 1] })) {
+          await kv.delete(entry.key);
+        }
+      }
       for (let i = 0; i < headers.length; i++) {
         op.set([...prefix, "h", from + i], headers[i]);
         if (++n >= 500) await commit();

@@ -71,10 +71,12 @@ async function validationRate(cached: boolean): Promise<number> {
     for (let round = 0; round < 4; round++) {
       const txs: TransferTx[] = [];
       for (let i = 0; i < 1000; i++) {
-        txs.push(signTransfer({ network: REGTEST.networkId, recipient, amount: 1000n, fee: 1000n, nonce: nonce++ }, sk));
+        txs.push(
+          signTransfer({ network: REGTEST.networkId, recipient, amount: 1000n, fee: 1000n, nonce: nonce++ }, sk),
+        );
       }
       const block = await extend(source.chain, pk, txs);
-      if (cached) for (const tx of txs) mempool.add(tx);
+      if (cached) { for (const tx of txs) mempool.add(tx); }
       const t = performance.now();
       const result = await target.chain.processBlock(block);
       const dt = performance.now() - t;

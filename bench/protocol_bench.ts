@@ -1,6 +1,7 @@
 /**
  * Benchmarks of the protocol core: the mining loop, signature verification (both candidate
- * libraries), RFC 6962 roots and sparse Merkle tree updates.
+ * libraries), SHA-256 of short inputs (ours and noble), RFC 6962 roots and sparse Merkle tree
+ * updates.
  *
  * @module
  */
@@ -10,6 +11,7 @@ import * as secp from "@noble/secp256k1";
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { type Benchmark, rate } from "./harness.ts";
+import { sha256 as ourSha256 } from "../protocol/sha256.ts";
 import { merkleRoot } from "../protocol/merkle.ts";
 import { headerMidstate, searchNonces } from "../protocol/sha256_mine.ts";
 import { SparseMerkleTree } from "../protocol/smt.ts";
@@ -75,6 +77,29 @@ export const protocolBenchmarks: Benchmark[] = [
         const [s, m, p] = items[i++ % items.length];
         if (!secp.schnorr.verify(s, m, p)) throw new Error("signature must verify");
       }, { batch: 16 });
+    },
+  },
+  {
+    name: "hash.sha256_65_bytes_per_second",
+    unit: "hashes/s",
+    async run() {
+      // One RFC 6962 node / sparse-tree leaf: 65 bytes, two compressions and a 32-byte result.
+      // 1000 hashes per timed call, so the harness's per-call await does not dominate.
+      const data = randomBytes(65);
+      return 1000 * await rate(() => {
+        for (let i = 0; i < 1000; i++) ourSha256(data);
+      });
+    },
+  },
+  {
+    name: "hash.sha256_65_bytes_per_second.noble",
+    unit: "hashes/s",
+    async run() {
+      // @noble/hashes on the same input, the implementation protocol/sha256.ts replaced.
+      const data = randomBytes(65);
+      return 1000 * await rate(() => {
+        for (let i = 0; i < 1000; i++) sha256(data);
+      });
     },
   },
   {

@@ -9,11 +9,12 @@
 import os from "node:os";
 import type { Benchmark } from "./harness.ts";
 import { round3 } from "./harness.ts";
+import { lightBenchmarks } from "./light_bench.ts";
 import { nodeBenchmarks } from "./node_bench.ts";
 import { protocolBenchmarks } from "./protocol_bench.ts";
 import { relayBenchmarks } from "./relay_bench.ts";
 
-const benchmarks: Benchmark[] = [...protocolBenchmarks, ...nodeBenchmarks, ...relayBenchmarks];
+const benchmarks: Benchmark[] = [...protocolBenchmarks, ...nodeBenchmarks, ...relayBenchmarks, ...lightBenchmarks];
 
 const filter = Deno.args[0] ?? "";
 const resultsPath = new URL("./results.json", import.meta.url);

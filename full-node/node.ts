@@ -124,7 +124,7 @@ export class FullNode {
     }
     const mempool = new Mempool({ params }, { account: (pk) => chain.account(pk), verifier, store, logger: log });
     const returned: TransferTx[] = [];
-    let announce: ((txids: string[]) => void) | undefined;
+    const relay: { announce?: (txids: string[]) => void } = {};
     chain.listen({
       connected: (_entry, block) => mempool.blockConnected(block),
       disconnected: (_entry, block) => {
@@ -135,13 +135,13 @@ export class FullNode {
         const back = returned.splice(0);
         mempool.reorganise(back);
         // Transactions a reorganisation returned are news to peers on the winning branch.
-        announce?.(back.map((tx) => bytesToHex(txId(tx))).filter((id) => mempool.has(id)));
+        relay.announce?.(back.map((tx) => bytesToHex(txId(tx))).filter((id) => mempool.has(id)));
       },
     });
     const loaded = mempool.load();
     if (loaded > 0) log.info(`reloaded ${loaded} mempool transaction(s)`);
     const peers = new PeerManager({ agent: AGENT, banLoopback: options.banLoopback }, { chain, mempool, logger: log });
-    announce = (txids) => txids.forEach((id) => peers.announceTx(id));
+    relay.announce = (txids) => txids.forEach((id) => peers.announceTx(id));
     let miner: Miner | undefined;
     let minerAddress: string | undefined;
     if (options.mine) {

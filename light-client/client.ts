@@ -110,6 +110,14 @@ export interface Misbehavior {
   reason: string;
 }
 
+function checkCheckpointShape(cp: { height: number; hash: string }): void {
+  if (
+    !Number.isInteger(cp.height) || cp.height < 0 || typeof cp.hash !== "string" || !/^[0-9a-fA-F]{64}$/.test(cp.hash)
+  ) {
+    throw new TypeError(`checkpoint must be HEIGHT:HASH with a whole height and a 64-hex-digit hash`);
+  }
+}
+
 function hashOf(header: BlockHeader): string {
   return bytesToHex(hashHeader(header));
 }
@@ -189,10 +197,22 @@ export class LightClient extends EventTarget {
     try {
       await client.#waitForAnyRelay();
       const cp = options.checkpoint;
-      if (cp !== undefined && !("header" in cp) && client.#chain.base.height < cp.height) {
-        await client.#startFromCheckpoint(cp, options.maxHeaders ?? 10_000);
+      if (cp !== undefined && !("header" in cp)) {
+        checkCheckpointShape(cp);
+        if (client.#chain.base.height < cp.height) await client.#startFromCheckpoint(cp, options.maxHeaders ?? 10_000);
       }
       if (options.sync !== false) await client.sync();
+      if (cp !== undefined && !("header" in cp) && cp.height <= client.#chain.height) {
+        // Already past the checkpoint (restored headers, or it was at or below our base):
+        // the best chain must still contain it.
+        const header = await client.getHeader(cp.height);
+        if (hashOf(header) !== cp.hash.toLowerCase()) {
+          throw new VerificationError(
+            "checkpoint",
+            `the best chain has ${hashOf(header)} at height ${cp.height}, not ${cp.hash}`,
+          );
+        }
+      }
     } catch (err) {
       client.close();
       throw err;
@@ -210,9 +230,6 @@ export class LightClient extends EventTarget {
   }
 
   async #startFromCheckpoint(cp: { height: number; hash: string }, maxHeaders: number): Promise<void> {
-    if (!Number.isInteger(cp.height) || cp.height < 0 || !/^[0-9a-fA-F]{64}$/.test(cp.hash)) {
-      throw new TypeError(`checkpoint must be HEIGHT:HASH with a 64-hex-digit hash`);
-    }
     const checkpoint = await this.#ask("checkpoint", async (conn) => {
       const r = await conn.request({ type: "getcheckpoint", height: cp.height });
       const parsed = checkpointFromJson({ header: r.header, ancestors: r.ancestors, history: r.history });
@@ -318,6 +335,7 @@ export class LightClient extends EventTarget {
       const reply = await conn.request({ type: "getheaders", locator: locator.map(bytesToHex) });
       if (reply.headers.length === 0) return;
       const headers = reply.headers.map((h) => decodeHeader(hexToBytes(h)));
+      const before = this.#chain.size;
       const result = this.#chain.addAll(headers, this.#clock());
       this.#emit<SyncProgress>("progress", {
         height: this.#chain.height,
@@ -325,6 +343,10 @@ export class LightClient extends EventTarget {
       });
       if (result.orphan) throw new VerificationError("headers", "headers do not connect to the best chain", conn.url);
       if (reply.headers.length < MAX_HEADERS_PER_MESSAGE) return;
+      if (this.#chain.size === before) {
+        // A full batch that teaches nothing would keep us asking forever.
+        throw new VerificationError("headers", "a full batch of headers added nothing new", conn.url);
+      }
       locator = [hashHeader(headers[headers.length - 1]), ...this.#chain.locator()];
     }
   }

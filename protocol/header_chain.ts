@@ -381,12 +381,13 @@ export class HeaderChain {
     const ancestors = [...this.#baseAncestors, ...this.#main.slice(0, cut).map((e) => e.header)].slice(-span);
     const before = this.historyOf(this.#main[cut - 1]).encode();
     for (const h of [...this.#historyCache.keys()]) if (h < newBase.height) this.#historyCache.delete(h);
-    for (const [hex, e] of this.#entries) if (e.height < newBase.height) this.#entries.delete(hex);
-    // Side branches forking below the new base can never become best: drop them.
+    // Keep the new base and its descendants; side branches forking below it can never become
+    // best. Parents are always inserted before their children, so one pass in insertion order
+    // decides every entry.
+    const kept = new Set<HeaderEntry>([newBase]);
     for (const [hex, e] of this.#entries) {
-      let a: HeaderEntry | undefined = e;
-      while (a !== undefined && a.height > newBase.height) a = a.parent;
-      if (a !== newBase) this.#entries.delete(hex);
+      if (e !== newBase && (e.parent === undefined || !kept.has(e.parent))) this.#entries.delete(hex);
+      else kept.add(e);
     }
     (newBase as { parent: HeaderEntry | undefined }).parent = undefined;
     this.#main = this.#main.slice(cut);

@@ -28,6 +28,10 @@ Options:
   --threads N          mining workers (default 1)
   --log-level LEVEL    error, warn, info (default) or debug
   --reindex            rebuild the state from the stored blocks, then run
+  --pace-ms MS         leave at least MS between mined blocks (regtest default:
+                       its block time, 1000)
+  --ban-loopback       also ban misbehaving peers on 127.0.0.1/::1 (normally they are
+                       only disconnected, as local peers usually are your own)
   -h, --help           show this help
 
 Endpoints: GET /status, /headers, /block/:id, /tx/:txid, /account/:address,

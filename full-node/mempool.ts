@@ -170,10 +170,11 @@ export class Mempool {
         `balance ${account.balance} does not cover ${spent} spent by this and the sender's pending transactions`,
       );
     }
-    if (replaced === undefined && this.#byId.size >= this.#maxTxs) this.#evictFor(tx);
+    // Verify before evicting anything: a forged transaction must not push out a valid one.
     if (!this.#deps.verifier.isValid(tx, txid)) {
       throw new ValidationError(ErrorCode.BAD_SIGNATURE, "invalid signature", { ban: true });
     }
+    if (replaced === undefined && this.#byId.size >= this.#maxTxs) this.#evictFor(tx, senderHex);
     const entry: MempoolEntry = { tx, txid, hex, added: this.#clock() };
     if (replaced !== undefined) this.#forget(replaced);
     queue[position] = entry;
@@ -183,10 +184,14 @@ export class Mempool {
     return entry;
   }
 
-  /** Make room for `tx` by evicting the lowest-fee tail transaction, or refuse it. */
-  #evictFor(tx: TransferTx): void {
+  /**
+   * Make room for `tx` by evicting the lowest-fee tail transaction of another sender (the
+   * sender's own tail is the predecessor `tx` needs), or refuse it.
+   */
+  #evictFor(tx: TransferTx, senderHex: string): void {
     let lowest: MempoolEntry | undefined;
-    for (const queue of this.#bySender.values()) {
+    for (const [hex, queue] of this.#bySender) {
+      if (hex === senderHex) continue;
       const tail = queue[queue.length - 1];
       if (tail !== undefined && (lowest === undefined || tail.tx.fee < lowest.tx.fee)) lowest = tail;
     }

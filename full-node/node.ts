@@ -10,7 +10,7 @@ import { bytesToHex } from "../protocol/bytes.ts";
 import type { NetworkParams } from "../protocol/params.ts";
 import { type TransferTx, txId } from "../protocol/tx.ts";
 import { createApi } from "./api.ts";
-import { Chain } from "./chain.ts";
+import { Chain, StateMismatchError } from "./chain.ts";
 import { loadOrCreateKeyFile } from "./keyfile.ts";
 import { createLogger, type Logger, type LogLevel } from "./logger.ts";
 import { Mempool } from "./mempool.ts";
@@ -105,7 +105,13 @@ export class FullNode {
     const verifier = new SignatureVerifier({ workers: options.verifyWorkers });
     const chain = new Chain({ params }, { store, verifier, logger: log });
     try {
-      chain.init();
+      try {
+        chain.init();
+      } catch (err) {
+        // --reindex is the repair for exactly this refusal: rebuild instead of stopping.
+        if (!(options.reindex && err instanceof StateMismatchError)) throw err;
+        log.warn(`${err.message.split(";")[0]}; rebuilding`);
+      }
       if (options.reindex) {
         log.info("reindexing: rebuilding state from the stored blocks");
         let last = 0;

@@ -79,7 +79,10 @@ export class SignatureVerifier {
       this.cacheHits++;
       return true;
     }
-    if (this.#invalid.has(key)) return false;
+    if (this.#invalid.has(key)) {
+      this.cacheHits++;
+      return false;
+    }
     this.verified++;
     const ok = verifySignature(tx.signature, txSigHash(tx), tx.sender);
     this.#remember(ok ? this.#valid : this.#invalid, key);

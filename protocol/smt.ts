@@ -201,8 +201,8 @@ export class SparseMerkleTree {
       return this.#split(h.slice(), otherPath, depth, path, leafHash);
     }
     const bit = bitAt(path, depth);
-    const left = node.slice(1, 33);
-    const right = node.slice(33, 65);
+    const left = node.subarray(1, 33);
+    const right = node.subarray(33, 65);
     const child = bit ? right : left;
     const updated = this.#insert(child, depth + 1, path, leafHash, leafNode);
     if (equalBytes(updated, child)) return h;
@@ -259,8 +259,8 @@ export class SparseMerkleTree {
       return ZERO_HASH;
     }
     const bit = bitAt(path, depth);
-    const left = node.slice(1, 33);
-    const right = node.slice(33, 65);
+    const left = node.subarray(1, 33);
+    const right = node.subarray(33, 65);
     const child = bit ? right : left;
     const sibling = bit ? left : right;
     const updated = this.#remove(child, depth + 1, path);

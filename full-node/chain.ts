@@ -21,7 +21,7 @@ import { blockSubsidy, genesisBlock, type NetworkParams } from "../protocol/para
 import { workForBits } from "../protocol/pow.ts";
 import { type SmtProof, type SmtStore, SparseMerkleTree } from "../protocol/smt.ts";
 import { type Account, accountKey, decodeAccount, type StateView } from "../protocol/state.ts";
-import { type CoinbaseTx, type Transaction, type TransferTx, txId } from "../protocol/tx.ts";
+import { type CoinbaseTx, encodeTx, type Transaction, type TransferTx, txId } from "../protocol/tx.ts";
 import {
   applyBlock,
   applyTransfer,
@@ -540,6 +540,27 @@ export class Chain {
     return this.#childrenOf.get(entry.hex) ?? [];
   }
 
+  /**
+   * Headers worth downloading next: every entry without block data, not invalid, whose
+   * parent has data and whose work exceeds the tip's (one per competing branch).
+   */
+  frontier(limit = 64): ChainEntry[] {
+    const out: ChainEntry[] = [];
+    const tipWork = this.tip.work;
+    for (const e of this.#entries.values()) {
+      if (e.status !== HeaderStatus.HEADER || e.work <= tipWork) continue;
+      if (e.parent === undefined || e.parent.status !== HeaderStatus.DATA) continue;
+      out.push(e);
+      if (out.length >= limit) break;
+    }
+    return out.sort((a, b) => a.height - b.height);
+  }
+
+  /** Remember a block as invalid (for blocks found invalid before they reach processBlock). */
+  rejectBlock(entry: ChainEntry): void {
+    if (entry.status !== HeaderStatus.INVALID) this.#markInvalid(entry);
+  }
+
   #markInvalid(entry: ChainEntry): void {
     this.stats.invalidBlocks++;
     const stack = [entry];
@@ -645,7 +666,12 @@ export class Chain {
         }
         store.putUndo(entry.hash, encodeUndo(undo));
         store.setMain(entry.height, entry.hash);
-        block.txs.forEach((tx, i) => store.putTx(txId(tx), entry.hash, i));
+        block.txs.forEach((tx, i) => {
+          const id = txId(tx);
+          store.putTx(id, entry.hash, i);
+          // Included transactions leave the persisted mempool in the same commit.
+          if (tx.kind === "transfer") store.removeMempool(id);
+        });
         store.setMeta(META_TIP, entry.hash);
         store.setMeta(META_SMT_ROOT, newRoot);
       });
@@ -681,7 +707,14 @@ export class Chain {
         }
         store.deleteUndo(entry.hash);
         store.deleteMain(entry.height);
-        for (const tx of block.txs) store.deleteTx(txId(tx));
+        const now = this.#clock();
+        for (const tx of block.txs) {
+          const id = txId(tx);
+          store.deleteTx(id);
+          // Its transfers go back to the persisted mempool in the same commit, so a crash
+          // before the mempool re-validates them loses nothing.
+          if (tx.kind === "transfer") store.addMempool(id, encodeTx(tx), now);
+        }
         store.setMeta(META_TIP, parent.hash);
         store.setMeta(META_SMT_ROOT, newRoot);
       });

@@ -42,17 +42,19 @@ export async function readKeyFile(path: string): Promise<KeyPair> {
   }
 }
 
-/** Create a new key file with mode 0600; refuses to overwrite an existing file. */
+/**
+ * Create a new key file with mode 0600; refuses to overwrite an existing file. The key is
+ * written to a temporary file, synced, then linked into place, so a crash never leaves an
+ * empty or partial key file.
+ */
 export async function createKeyFile(path: string): Promise<KeyPair> {
   const secretKey = generateSecretKey();
   const text = JSON.stringify({ type: TYPE, secretKey: bytesToHex(secretKey) }) + "\n";
+  const tmp = `${path}.${crypto.randomUUID()}.tmp`;
   let file: Deno.FsFile;
   try {
-    file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
+    file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o600 });
   } catch (err) {
-    if (err instanceof Deno.errors.AlreadyExists) {
-      throw new Error(`key file ${path} already exists; not overwriting it`);
-    }
     throw new Error(`cannot create key file ${path}: ${(err as Error).message}`);
   }
   try {
@@ -61,7 +63,18 @@ export async function createKeyFile(path: string): Promise<KeyPair> {
   } finally {
     file.close();
   }
-  await Deno.chmod(path, 0o600).catch(() => {});
+  try {
+    await Deno.chmod(tmp, 0o600).catch(() => {});
+    // link() fails if `path` exists: the same refusal to overwrite, atomically.
+    await Deno.link(tmp, path);
+  } catch (err) {
+    if (err instanceof Deno.errors.AlreadyExists) {
+      throw new Error(`key file ${path} already exists; not overwriting it`);
+    }
+    throw new Error(`cannot create key file ${path}: ${(err as Error).message}`);
+  } finally {
+    await Deno.remove(tmp).catch(() => {});
+  }
   return { secretKey, publicKey: publicKeyFromSecret(secretKey) };
 }
 

@@ -144,6 +144,8 @@ export class FullNode {
         relay.announce?.(back.map((tx) => bytesToHex(txId(tx))).filter((id) => mempool.has(id)));
       },
     });
+    // A crash between the halves of a reorganisation leaves a better stored chain: finish it.
+    await chain.activateBestChain();
     const loaded = mempool.load();
     if (loaded > 0) log.info(`reloaded ${loaded} mempool transaction(s)`);
     const peers = new PeerManager({ agent: AGENT, banLoopback: options.banLoopback }, { chain, mempool, logger: log });

@@ -16,7 +16,7 @@ import { nanoid } from "nanoid";
 import { decodeBlock, encodeBlock } from "../protocol/block.ts";
 import { bytesToHex, hexToBytes } from "../protocol/bytes.ts";
 import { DecodeError, ErrorCode, ValidationError } from "../protocol/errors.ts";
-import { decodeHeader, encodeHeader } from "../protocol/header.ts";
+import { decodeHeader, encodeHeader, hashHeader, HEADER_BYTES } from "../protocol/header.ts";
 import { decodeAddress } from "../protocol/keys.ts";
 import {
   errorMessage,
@@ -131,6 +131,8 @@ class Peer {
   readonly known = new BoundedSet(20_000);
   readonly pending = new Map<string, PendingRequest>();
   readonly blocksInFlight = new Set<string>();
+  /** Blocks this peer answered `null` for. */
+  readonly lacking = new BoundedSet(10_000);
   syncingHeaders = false;
   closed = false;
 
@@ -414,6 +416,8 @@ export class PeerManager {
       if (e.code === ErrorCode.UNKNOWN_TYPE) return peer.send(errorMessage(e.code, e.message));
       return this.#misbehave(peer, e.message, e.code);
     }
+    // Answers to our own requests do not count against the sender's rate limit.
+    if ("id" in msg && typeof msg.id === "string" && peer.pending.has(msg.id)) peer.tokens += 1;
     if (msg.type === "ping") {
       return peer.send({ type: "pong", ...(msg.nonce !== undefined ? { nonce: msg.nonce } : {}) });
     }
@@ -528,6 +532,11 @@ export class PeerManager {
   }
 
   /** Entries on the best header chain whose block data we still need, lowest first. */
+  /**
+   * Blocks to download, lowest first: a window along the best header chain, plus the first
+   * missing block of every other branch with more work than our tip (so a header whose block
+   * nobody serves cannot stall us when another branch of equal work is on offer).
+   */
   #wantedBlocks(limit: number): ChainEntry[] {
     const out: ChainEntry[] = [];
     for (let e: ChainEntry | undefined = this.#chain.bestHeader; e !== undefined; e = e.parent) {
@@ -535,7 +544,10 @@ export class PeerManager {
       out.push(e);
     }
     out.reverse();
-    return out.slice(0, limit);
+    const wanted = out.slice(0, limit);
+    const seen = new Set(wanted);
+    for (const e of this.#chain.frontier()) if (!seen.has(e)) wanted.push(e);
+    return wanted;
   }
 
   #scheduleDownloads(): void {
@@ -552,11 +564,18 @@ export class PeerManager {
     const peers = [...this.#peers.values()].filter((p) => p.hello !== undefined && p.hello.role !== "light");
     for (const e of wanted) {
       if (this.#blockRequests.has(e.hex)) continue;
+      // Ask a peer that announced the block first, then any peer high enough; never one that
+      // already said it does not have it.
       const candidates = peers
-        .filter((p) => p.height >= e.height && p.blocksInFlight.size < this.#o.blocksInFlightPerPeer)
-        .sort((a, b) => a.blocksInFlight.size - b.blocksInFlight.size);
+        .filter((p) =>
+          !p.lacking.has(e.hex) && p.blocksInFlight.size < this.#o.blocksInFlightPerPeer &&
+          (p.known.has(e.hex) || p.height >= e.height)
+        )
+        .sort((a, b) =>
+          Number(b.known.has(e.hex)) - Number(a.known.has(e.hex)) || a.blocksInFlight.size - b.blocksInFlight.size
+        );
       const peer = candidates[0];
-      if (peer === undefined) break;
+      if (peer === undefined) continue;
       this.#fetchBlock(peer, e);
     }
   }
@@ -564,33 +583,51 @@ export class PeerManager {
   #fetchBlock(peer: Peer, entry: ChainEntry): void {
     peer.blocksInFlight.add(entry.hex);
     this.#blockRequests.set(entry.hex, { peer: peer.id, at: this.#clock() });
+    let retryNow = true;
     this.#request(peer, { type: "getblock", id: nanoid(), hash: entry.hex }, "block")
       .then(async (reply) => {
-        if (reply.block === null) throw new Error(`peer does not have block ${entry.hex.slice(0, 16)}`);
-        await this.#onBlock(peer, hexToBytes(reply.block), entry.hex);
+        if (reply.block === null) {
+          peer.lacking.add(entry.hex);
+          throw new Error(`peer does not have block ${entry.hex.slice(0, 16)}`);
+        }
+        await this.#onBlock(peer, hexToBytes(reply.block), entry);
       })
       .catch((err) => {
         if (err instanceof ValidationError && err.ban) return this.#misbehave(peer, err.message, err.code);
+        // Timeouts and refusals are retried by the periodic scheduler, not in a tight loop.
+        retryNow = false;
         this.#log.debug(`block ${entry.hex.slice(0, 16)} from peer ${peer.id}: ${(err as Error).message}`);
       })
       .finally(() => {
         peer.blocksInFlight.delete(entry.hex);
         this.#blockRequests.delete(entry.hex);
-        this.#scheduleDownloads();
+        if (retryNow) this.#scheduleDownloads();
       });
   }
 
-  async #onBlock(peer: Peer, bytes: Uint8Array, expected?: string): Promise<void> {
+  async #onBlock(peer: Peer, bytes: Uint8Array, expected?: ChainEntry): Promise<void> {
     let block;
     try {
       block = decodeBlock(bytes, this.#chain.params);
     } catch (err) {
+      // If the bytes carry the requested header, the block itself is invalid (its header
+      // commits to its transactions); otherwise the peer sent something else. Either way the
+      // peer goes, and an invalid block is remembered so nobody is asked for it again.
+      if (expected !== undefined && bytes.length >= HEADER_BYTES) {
+        try {
+          if (bytesToHex(hashHeader(decodeHeader(bytes.subarray(0, HEADER_BYTES)))) === expected.hex) {
+            this.#chain.rejectBlock(expected);
+          }
+        } catch {
+          // not even a header
+        }
+      }
       throw err instanceof DecodeError ? err : new DecodeError((err as Error).message);
     }
     const entry = await this.#chain.processBlock(block, bytes);
     if (entry.status !== "orphan") {
       peer.known.add(entry.entry.hex);
-      if (expected !== undefined && entry.entry.hex !== expected) {
+      if (expected !== undefined && entry.entry.hex !== expected.hex) {
         throw new ValidationError(ErrorCode.BAD_MESSAGE, "peer answered with another block", { ban: true });
       }
     }

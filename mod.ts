@@ -32,3 +32,16 @@
  */
 
 export * from "./protocol/mod.ts";
+export {
+  type AccountResult,
+  LightClient,
+  type LightClientOptions,
+  type Misbehavior,
+  RelayError,
+  RelayUnavailableError,
+  type SyncProgress,
+  type Tip,
+  type TransactionResult,
+  VerificationError,
+  type WebSocketFactory,
+} from "./light-client/mod.ts";

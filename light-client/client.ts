@@ -137,6 +137,7 @@ function hashOf(header: BlockHeader): string {
  * ```
  */
 export class LightClient extends EventTarget {
+  /** Parameters of the network the client follows. */
   readonly params: NetworkParams;
   readonly #connections: RelayConnection[];
   readonly #clock: () => number;

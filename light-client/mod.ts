@@ -25,4 +25,15 @@ export {
   type TransactionResult,
 } from "./client.ts";
 export { RelayError, RelayUnavailableError, VerificationError } from "./errors.ts";
-export { type HeaderStore, MemoryHeaderStore } from "../protocol/header_chain.ts";
+export {
+  type Checkpoint,
+  type CheckpointJson,
+  HeaderChain,
+  type HeaderChange,
+  type HeaderEntry,
+  type HeaderStore,
+  MemoryHeaderStore,
+  type SavedHeaders,
+} from "../protocol/header_chain.ts";
+export type { WebSocketFactory } from "./connection.ts";
+export type { NetworkName, NetworkParams } from "../protocol/params.ts";

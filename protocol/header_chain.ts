@@ -202,6 +202,7 @@ const CACHE_EVERY = 256;
  * ```
  */
 export class HeaderChain {
+  /** Network parameters the headers are checked against. */
   readonly params: NetworkParams;
   readonly #maxHeaders: number;
   readonly #entries = new Map<string, HeaderEntry>();
@@ -567,7 +568,7 @@ export class MemoryHeaderStore implements HeaderStore {
   /** Headers by height. */
   readonly byHeight: Map<number, string> = new Map();
   /** Saved tip height. */
-  tip = -1;
+  tip: number = -1;
   /** {@inheritDoc HeaderStore.load} */
   load(): Promise<SavedHeaders | undefined> {
     if (this.tip < 0) return Promise.resolve(undefined);

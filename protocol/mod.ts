@@ -27,5 +27,6 @@ export * from "./pow.ts";
 export * from "./params.ts";
 export * from "./state.ts";
 export * from "./validation.ts";
+export * from "./header_chain.ts";
 export * from "./amount.ts";
 export * from "./messages.ts";

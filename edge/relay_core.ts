@@ -124,6 +124,8 @@ export interface RelayDeps {
   store?: HeaderStore;
   /** Where diagnostics go. */
   log?: (level: "info" | "warn" | "debug", message: string) => void;
+  /** Told about every connection cut off for misbehaviour (a host keeps its own ban list). */
+  onMisbehave?: (address: string, code: string) => void;
 }
 
 class Connection {
@@ -135,6 +137,8 @@ class Connection {
   inFlight = 0;
   closed = false;
   height = 0;
+  /** An in-process peer of the host (a full node's own chain): not rate-limited, asked first. */
+  trusted = false;
   constructor(
     readonly id: number,
     readonly socket: RelaySocket,
@@ -198,6 +202,9 @@ export class RelayHub {
   readonly #connections = new Map<number, Connection>();
   readonly #seen = new Map<string, number>();
   readonly #routes = new Map<string, RoutedRequest>();
+  /** Who answered each recently routed request ("requester:id"), for reportAnswer. */
+  readonly #answeredBy = new Map<string, Connection>();
+  readonly #onMisbehave: ((address: string, code: string) => void) | undefined;
   #chain: HeaderChain;
   #nextId = 1;
   #syncing = new Set<number>();
@@ -220,8 +227,8 @@ export class RelayHub {
     this.params = options.params;
     this.#o = {
       maxFrameBytes: options.params.maxMessageBytes,
-      messagesPerSecond: 200,
-      messageBurst: 400,
+      messagesPerSecond: 500,
+      messageBurst: 1_000,
       maxInFlight: 32,
       requestTimeoutMs: 10_000,
       maxBufferedBytes: 8 * 1024 * 1024,
@@ -235,6 +242,7 @@ export class RelayHub {
     this.#clock = deps.clock ?? Date.now;
     this.#store = deps.store;
     this.#log = deps.log ?? (() => {});
+    this.#onMisbehave = deps.onMisbehave;
     this.#chain = new HeaderChain({ params: this.params, maxHeaders: this.#o.maxHeaders });
     this.#lastBaseHeight = this.#chain.base.height;
   }
@@ -313,7 +321,7 @@ export class RelayHub {
    */
   accept(
     socket: RelaySocket,
-    info: { address: string; outbound?: boolean; state?: ConnectionState },
+    info: { address: string; outbound?: boolean; state?: ConnectionState; trusted?: boolean },
   ): RelayConnectionHandle | undefined {
     if (this.#connections.size >= this.#o.maxConnections) {
       try {
@@ -331,6 +339,7 @@ export class RelayHub {
       this.#o.messageBurst,
       this.#clock(),
     );
+    c.trusted = info.trusted ?? false;
     this.#connections.set(c.id, c);
     if (info.state?.role !== undefined) {
       c.role = info.state.role;
@@ -419,6 +428,21 @@ export class RelayHub {
     this.#log("warn", `connection ${c.id} (${c.address}) cut off: ${code}: ${reason}`);
     this.#send(c, errorMessage(code, reason));
     this.#drop(c, 1008, reason, true);
+    this.#onMisbehave?.(c.address, code);
+  }
+
+  /**
+   * The requester `connectionId` found the answer to its request `requestId` invalid (a
+   * block that does not validate, say): cut off the connection that gave that answer.
+   * Returns whether it was found.
+   */
+  reportAnswer(connectionId: number, requestId: string, code: string, reason: string): boolean {
+    const key = `${connectionId}:${requestId}`;
+    const answerer = this.#answeredBy.get(key);
+    this.#answeredBy.delete(key);
+    if (answerer === undefined || answerer.closed) return false;
+    this.#misbehave(answerer, code, reason);
+    return true;
   }
 
   #closed(c: Connection): void {
@@ -466,7 +490,7 @@ export class RelayHub {
     if (data.length > this.#o.maxFrameBytes) {
       return this.#misbehave(c, ErrorCode.MESSAGE_TOO_LARGE, `frame over ${this.#o.maxFrameBytes} bytes`);
     }
-    if (!this.#takeToken(c)) {
+    if (!c.trusted && !this.#takeToken(c)) {
       this.stats.drops++;
       return this.#misbehave(c, "RATE_LIMITED", "too many messages");
     }
@@ -479,6 +503,9 @@ export class RelayHub {
       if (e.code === ErrorCode.UNKNOWN_TYPE) return this.#send(c, errorMessage(e.code, e.message));
       return this.#misbehave(c, e.code ?? ErrorCode.BAD_MESSAGE, e.message);
     }
+    // Answers to requests routed through us do not count against the sender's rate limit.
+    const answerId = (msg as { id?: string }).id;
+    if (answerId !== undefined && !(msg.type in RESPONSE_OF) && this.#routes.has(answerId)) c.tokens += 1;
     if (msg.type === "ping") {
       return this.#send(c, { type: "pong", ...(msg.nonce !== undefined ? { nonce: msg.nonce } : {}) });
     }
@@ -729,8 +756,11 @@ export class RelayHub {
     for (const other of this.#connections.values()) {
       if (route.tried.has(other.id) || other.role === undefined || other.role === "light") continue;
       if (other.role === "relay" && route.fromRelay) continue; // one relay hop: no loops
-      // Prefer nodes over relays, then the least busy.
-      if (best === undefined || (best.role === "relay" && other.role === "node")) best = other;
+      // Prefer the host's own node, then nodes over relays.
+      if (
+        best === undefined || (!best.trusted && other.trusted) ||
+        (!best.trusted && best.role === "relay" && other.role === "node")
+      ) best = other;
     }
     return best;
   }
@@ -765,6 +795,8 @@ export class RelayHub {
     if (msg.type !== expected && msg.type !== "error") return void this.stats.drops++;
     clearTimeout(route.timer);
     this.#routes.delete(id!);
+    const missing = (msg.type === "block" && msg.block === null) || (msg.type === "tx" && msg.tx === null);
+    if (missing && this.#pickNode(route) !== undefined) return this.#forward(route);
     if (msg.type === "error" && (msg.code === "UNAVAILABLE" || msg.code === "NOT_FOUND") && route.type !== "sendtx") {
       // Another node may know it: try the next one before giving up.
       if (this.#pickNode(route) !== undefined) return this.#forward(route);
@@ -781,6 +813,10 @@ export class RelayHub {
       }
     }
     route.from.inFlight = Math.max(0, route.from.inFlight - 1);
+    if (msg.type !== "error") {
+      if (this.#answeredBy.size >= 5_000) this.#answeredBy.delete(this.#answeredBy.keys().next().value!);
+      this.#answeredBy.set(`${route.from.id}:${route.originalId}`, c);
+    }
     this.#send(route.from, { ...msg, id: route.originalId } as Message);
   }
 }

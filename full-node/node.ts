@@ -16,6 +16,7 @@ import { createLogger, type Logger, type LogLevel } from "./logger.ts";
 import { Mempool } from "./mempool.ts";
 import { Miner } from "./miner.ts";
 import { PeerManager } from "./peers.ts";
+import { RelayHub } from "../edge/relay_core.ts";
 import { SignatureVerifier } from "./sig_verifier.ts";
 import { NodeStore } from "./store.ts";
 
@@ -64,6 +65,8 @@ export class FullNode {
   readonly chain: Chain;
   readonly mempool: Mempool;
   readonly peers: PeerManager;
+  /** The relay core serving this node's `/ws` endpoint. */
+  readonly hub: RelayHub;
   readonly miner: Miner | undefined;
   readonly minerAddress: string | undefined;
   #server: Deno.HttpServer | undefined;
@@ -80,6 +83,7 @@ export class FullNode {
       chain: Chain;
       mempool: Mempool;
       peers: PeerManager;
+      hub: RelayHub;
       miner?: Miner;
       minerAddress?: string;
     },
@@ -92,6 +96,7 @@ export class FullNode {
     this.chain = parts.chain;
     this.mempool = parts.mempool;
     this.peers = parts.peers;
+    this.hub = parts.hub;
     this.miner = parts.miner;
     this.minerAddress = parts.minerAddress;
   }
@@ -149,6 +154,13 @@ export class FullNode {
     const loaded = mempool.load();
     if (loaded > 0) log.info(`reloaded ${loaded} mempool transaction(s)`);
     const peers = new PeerManager({ agent: AGENT, banLoopback: options.banLoopback }, { chain, mempool, logger: log });
+    // The /ws endpoint is the relay core: it verifies headers, relays, rate-limits and routes
+    // requests to this node, which is linked to it in process like any other node.
+    const hub = new RelayHub({ params, agent: AGENT, maxHeaders: 20_000, maxConnections: 125 }, {
+      onMisbehave: (address) => peers.ban(address),
+      log: (level, message) => level === "debug" ? log.debug(message) : log.info(message),
+    });
+    linkHubToPeers(hub, peers);
     relay.announce = (txids) => txids.forEach((id) => peers.announceTx(id));
     let miner: Miner | undefined;
     let minerAddress: string | undefined;
@@ -162,7 +174,17 @@ export class FullNode {
         logger: log,
       });
     }
-    const node = new FullNode(options, { logger: log, store, verifier, chain, mempool, peers, miner, minerAddress });
+    const node = new FullNode(options, {
+      logger: log,
+      store,
+      verifier,
+      chain,
+      mempool,
+      peers,
+      hub,
+      miner,
+      minerAddress,
+    });
     await node.#serve();
     for (const url of options.connect) peers.connect(url);
     miner?.start();
@@ -195,12 +217,23 @@ export class FullNode {
 
   #upgrade(req: Request, address: string): Response {
     const { socket, response } = Deno.upgradeWebSocket(req, { idleTimeout: 120 });
-    let handlers: ReturnType<PeerManager["attach"]>;
+    if (this.peers.isBanned(address)) {
+      // Refused for a while after misbehaving: say so in the close frame.
+      socket.onopen = () => socket.close(1008, "banned");
+      return response;
+    }
+    let handle: ReturnType<RelayHub["accept"]>;
     socket.onopen = () => {
-      handlers = this.peers.attach(socket, { address, direction: "inbound" });
+      handle = this.hub.accept({
+        send: (data) => socket.send(data),
+        close: (code, reason) => socket.close(code, reason),
+        get bufferedAmount() {
+          return socket.bufferedAmount;
+        },
+      }, { address });
     };
-    socket.onmessage = (e) => handlers?.receive(e.data);
-    socket.onclose = () => handlers?.closed();
+    socket.onmessage = (e) => handle?.receive(e.data);
+    socket.onclose = () => handle?.closed();
     socket.onerror = () => {};
     return response;
   }
@@ -208,6 +241,12 @@ export class FullNode {
   /** The bound port (useful with port 0). */
   get port(): number {
     return (this.#server?.addr as Deno.NetAddr | undefined)?.port ?? this.options.port;
+  }
+
+  /** Outbound peers plus inbound connections past hello (the hub's link to this node excluded). */
+  peerCount(): number {
+    const roles = this.hub.connectionsByRole();
+    return this.peers.count + Math.max(0, roles.node - 1) + roles.relay + roles.light;
   }
 
   /** JSON status for `GET /status`. */
@@ -224,8 +263,9 @@ export class FullNode {
       work: tip.work.toString(),
       bestHeaderHeight: best.height,
       syncProgress: best.height === 0 ? 1 : Math.min(1, tip.height / best.height),
-      peers: this.peers.count,
+      peers: this.peerCount(),
       peerList: this.peers.list(),
+      inbound: this.hub.connectionsByRole(),
       mempool: this.mempool.size,
       mining: this.miner?.running ?? false,
       minerAddress: this.minerAddress ?? null,
@@ -245,7 +285,7 @@ export class FullNode {
     const parts = [
       `height ${tip.height}`,
       `tip ${tip.hex.slice(0, 16)}`,
-      `peers ${this.peers.count}`,
+      `peers ${this.peerCount()}`,
       `mempool ${this.mempool.size}`,
       this.miner ? `hashrate ${(rate / 1e6).toFixed(2)} MH/s` : "not mining",
     ];
@@ -275,7 +315,7 @@ export class FullNode {
     };
     metric("height", "gauge", "Height of the main-chain tip.", this.chain.height);
     metric("best_header_height", "gauge", "Height of the most-work header known.", this.chain.bestHeader.height);
-    metric("peers", "gauge", "Connected peers that completed the handshake.", this.peers.count);
+    metric("peers", "gauge", "Connected peers that completed the handshake.", this.peerCount());
     metric("mempool_transactions", "gauge", "Transactions in the mempool.", this.mempool.size);
     metric("hashrate", "gauge", "Nonces per second over the last seconds.", Math.round(this.miner?.hashrate ?? 0));
     metric("blocks_mined_total", "counter", "Blocks this node mined.", this.miner?.blocksMined ?? 0);
@@ -303,6 +343,7 @@ export class FullNode {
     this.#stopped = true;
     clearInterval(this.#statusTimer);
     this.miner?.stop();
+    this.hub.close();
     this.peers.close();
     await this.chain.idle();
     await this.#server?.shutdown();
@@ -310,4 +351,29 @@ export class FullNode {
     this.store.close();
     this.logger.info("stopped");
   }
+}
+
+/**
+ * Link the node's peer manager to its relay hub through an in-process socket pair: the hub
+ * sees a trusted node, the peer manager a relay whose misbehaving peers it reports by request.
+ */
+function linkHubToPeers(hub: RelayHub, peers: PeerManager): void {
+  let toPeers: ((data: string) => void) | undefined;
+  let toHub: ((data: string) => void) | undefined;
+  const hubHandle = hub.accept({
+    send: (data) => queueMicrotask(() => toPeers?.(data)),
+    close: () => {},
+  }, { address: "local", outbound: true, trusted: true });
+  if (hubHandle === undefined) throw new Error("the relay hub refused the node's own link");
+  const peerHandle = peers.attach({
+    send: (data) => queueMicrotask(() => toHub?.(data)),
+    close: () => {},
+  }, {
+    address: "local",
+    direction: "outbound",
+    local: { reportAnswer: (id, code, reason) => hub.reportAnswer(hubHandle.id, id, code, reason) },
+  });
+  if (peerHandle === undefined) throw new Error("the peer manager refused the hub link");
+  toPeers = (data) => peerHandle.receive(data);
+  toHub = (data) => hubHandle.receive(data);
 }

@@ -81,6 +81,12 @@ export interface PeerManagerDeps {
   dial?: (url: string) => WebSocket;
 }
 
+/** The node's own relay hub as a peer: misbehaviour is reported to it, never punished here. */
+export interface LocalLink {
+  /** The answer to our request `requestId` was invalid: the hub cuts off whoever gave it. */
+  reportAnswer(requestId: string, code: string, reason: string): void;
+}
+
 /** Public view of a connected peer. */
 export interface PeerInfo {
   /** Local id. */
@@ -135,6 +141,8 @@ class Peer {
   readonly lacking = new BoundedSet(10_000);
   syncingHeaders = false;
   closed = false;
+  /** Set for the in-process link to the node's own relay hub (its /ws endpoint). */
+  local: LocalLink | undefined;
 
   constructor(
     id: number,
@@ -225,13 +233,13 @@ export class PeerManager {
   /** Connected peers that completed the handshake. */
   get count(): number {
     let n = 0;
-    for (const p of this.#peers.values()) if (p.hello !== undefined) n++;
+    for (const p of this.#peers.values()) if (p.hello !== undefined && p.local === undefined) n++;
     return n;
   }
 
   /** Public view of every connection. */
   list(): PeerInfo[] {
-    return [...this.#peers.values()].map((p) => ({
+    return [...this.#peers.values()].filter((p) => p.local === undefined).map((p) => ({
       id: p.id,
       address: p.address,
       direction: p.direction,
@@ -257,7 +265,7 @@ export class PeerManager {
    */
   attach(
     socket: PeerSocket,
-    info: { address: string; direction: "inbound" | "outbound" },
+    info: { address: string; direction: "inbound" | "outbound"; local?: LocalLink },
   ): { receive(data: unknown): void; closed(): void } | undefined {
     if (this.#closed || this.isBanned(info.address)) {
       socket.close(1008, "banned");
@@ -272,6 +280,7 @@ export class PeerManager {
       }
     }
     const peer = new Peer(this.#nextId++, info.address, info.direction, socket, this.#o.messageBurst, this.#clock());
+    peer.local = info.local;
     this.#peers.set(peer.id, peer);
     this.#log.debug(`peer ${peer.id} ${peer.direction} ${peer.address} connected`);
     this.#sendHello(peer);
@@ -380,15 +389,27 @@ export class PeerManager {
     this.#log.debug(`peer ${peer.id} ${peer.address} disconnected`);
   }
 
-  /** Disconnect a peer that broke the rules and refuse its address for a while. */
-  #misbehave(peer: Peer, reason: string, code: string = ErrorCode.BAD_MESSAGE): void {
+  /**
+   * Disconnect a peer that broke the rules and refuse its address for a while. Through the
+   * node's own hub, the connection that answered `requestId` is cut off instead.
+   */
+  #misbehave(peer: Peer, reason: string, code: string = ErrorCode.BAD_MESSAGE, requestId?: string): void {
+    if (peer.local !== undefined) {
+      this.#log.warn(`a peer behind this node's endpoint misbehaved: ${reason}`);
+      if (requestId !== undefined) peer.local.reportAnswer(requestId, code, reason);
+      return;
+    }
     this.#log.warn(`peer ${peer.id} ${peer.address} misbehaved: ${reason}`);
     peer.send(errorMessage(code, reason));
-    if (!isLoopback(peer.address) || this.#o.banLoopback) {
-      this.#bans.set(peer.address, this.#clock() + this.#o.banMs);
-      this.stats.bans++;
-    }
+    this.ban(peer.address);
     this.#disconnect(peer, 1008, reason);
+  }
+
+  /** Refuse `address` for a while (loopback addresses only with banLoopback). */
+  ban(address: string): void {
+    if (isLoopback(address) && !this.#o.banLoopback) return;
+    this.#bans.set(address, this.#clock() + this.#o.banMs);
+    this.stats.bans++;
   }
 
   #takeToken(peer: Peer): boolean {
@@ -406,7 +427,7 @@ export class PeerManager {
   #receive(peer: Peer, data: unknown): void {
     if (peer.closed) return;
     this.stats.messagesIn++;
-    if (!this.#takeToken(peer)) return this.#misbehave(peer, "too many messages");
+    if (peer.local === undefined && !this.#takeToken(peer)) return this.#misbehave(peer, "too many messages");
     if (typeof data !== "string") return this.#misbehave(peer, "binary frames are not part of the protocol");
     let msg: Message;
     try {
@@ -501,7 +522,7 @@ export class PeerManager {
       })
       .catch((err) => {
         peer.syncingHeaders = false;
-        if (err instanceof ValidationError && err.ban) return this.#misbehave(peer, err.message, err.code);
+        if (err instanceof ValidationError && err.ban) return this.#misbehave(peer, err.message, err.code, id);
         this.#log.debug(`headers from peer ${peer.id}: ${(err as Error).message}`);
       });
   }
@@ -584,16 +605,18 @@ export class PeerManager {
     peer.blocksInFlight.add(entry.hex);
     this.#blockRequests.set(entry.hex, { peer: peer.id, at: this.#clock() });
     let retryNow = true;
-    this.#request(peer, { type: "getblock", id: nanoid(), hash: entry.hex }, "block")
+    const id = nanoid();
+    this.#request(peer, { type: "getblock", id, hash: entry.hex }, "block")
       .then(async (reply) => {
         if (reply.block === null) {
-          peer.lacking.add(entry.hex);
+          // Through our own hub "null" means no connected peer has it yet: ask again later.
+          if (peer.local === undefined) peer.lacking.add(entry.hex);
           throw new Error(`peer does not have block ${entry.hex.slice(0, 16)}`);
         }
         await this.#onBlock(peer, hexToBytes(reply.block), entry);
       })
       .catch((err) => {
-        if (err instanceof ValidationError && err.ban) return this.#misbehave(peer, err.message, err.code);
+        if (err instanceof ValidationError && err.ban) return this.#misbehave(peer, err.message, err.code, id);
         // Timeouts and refusals are retried by the periodic scheduler, not in a tight loop.
         retryNow = false;
         this.#log.debug(`block ${entry.hex.slice(0, 16)} from peer ${peer.id}: ${(err as Error).message}`);
@@ -667,7 +690,8 @@ export class PeerManager {
       if (this.#mempool.has(txid) || this.#recentRejects.has(txid) || this.#txRequests.has(txid)) continue;
       if (this.#txRequests.size > 5_000) return;
       this.#txRequests.add(txid);
-      this.#request(peer, { type: "gettx", id: nanoid(), txid }, "tx")
+      const id = nanoid();
+      this.#request(peer, { type: "gettx", id, txid }, "tx")
         .then((reply) => {
           if (reply.tx === null) return;
           const tx = decodeTx(hexToBytes(reply.tx));
@@ -682,7 +706,7 @@ export class PeerManager {
           }
         })
         .catch((err) => {
-          if (err instanceof ValidationError && err.ban) return this.#misbehave(peer, err.message, err.code);
+          if (err instanceof ValidationError && err.ban) return this.#misbehave(peer, err.message, err.code, id);
         })
         .finally(() => this.#txRequests.delete(txid));
     }

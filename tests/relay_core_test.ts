@@ -408,7 +408,12 @@ Deno.test("RelayHub drops an answer of the wrong type or from a connection that 
     other.send({ type: "block", id: fwd.id, block: null });
     asked.send({ type: "tx", id: fwd.id, tx: null });
     assert.deepEqual(light.take(), []);
+    // A null answer sends the request on to the next node; only when every node has said
+    // null does the requester get null.
     asked.send({ type: "block", id: fwd.id, block: null });
+    assert.deepEqual(light.take(), []);
+    const next = other.one("getblock");
+    other.send({ type: "block", id: next.id, block: null });
     assert.deepEqual(light.take(), [{ type: "block", id: "L1", block: null }]);
   });
 });
@@ -939,8 +944,8 @@ Deno.test("RelayHub drops inv and headers from a node without the publish token 
     // Its requests are served...
     outsider.send({ type: "getblock", id: "O", hash: HASHES[1] });
     const fwd = publisher.one("getblock");
-    publisher.send({ type: "block", id: fwd.id, block: null });
-    assert.deepEqual(outsider.take(), [{ type: "block", id: "O", block: null }]);
+    publisher.send({ type: "block", id: fwd.id, block: "00" });
+    assert.deepEqual(outsider.take(), [{ type: "block", id: "O", block: "00" }]);
     // ...and the publisher's announcements still reach it.
     publisher.send({ type: "inv", txs: [txid(2)] });
     assert.deepEqual(outsider.take(), [{ type: "inv", txs: [txid(2)] }]);
@@ -1029,8 +1034,8 @@ Deno.test("RelayHub.accept with a saved state restores the role and publish righ
     light.send({ type: "getblock", id: "L", hash: HASHES[1] });
     const fwd = [node, outsider].flatMap((c) => c.take()).find((m) => m.type === "getblock") as MessageOf<"getblock">;
     assert.ok(fwd !== undefined);
-    for (const c of [node, outsider]) c.send({ type: "block", id: fwd.id, block: null });
-    assert.deepEqual(light.take(), [{ type: "block", id: "L", block: null }]);
+    for (const c of [node, outsider]) c.send({ type: "block", id: fwd.id, block: "00" });
+    assert.deepEqual(light.take(), [{ type: "block", id: "L", block: "00" }]);
     // A restored connection has had its hello: another one is a protocol error.
     light.send(hello("light"));
     assert.equal(light.one("error").code, "HANDSHAKE");

@@ -143,12 +143,12 @@ export class RawPeer {
   }
 
   /**
-   * Wait for the node's `hello` and its first `getheaders`, and for a `pong` that shows our
-   * answer was processed: after this the node sends nothing unprompted until something changes.
+   * Wait for the node's `hello`, and for a `pong` that shows our hello and anything before it
+   * were processed: after this the node sends nothing unprompted until something changes.
    */
   async handshake(timeoutMs = 30_000): Promise<void> {
     await timeout(this.ready, timeoutMs, "the node's hello");
-    await this.next((m) => m.type === "getheaders", timeoutMs);
+    // A pong after our hello means the node has processed the hello too.
     await this.ping(timeoutMs);
   }
 

@@ -358,15 +358,14 @@ export class FullNode {
  * sees a trusted node, the peer manager a relay whose misbehaving peers it reports by request.
  */
 function linkHubToPeers(hub: RelayHub, peers: PeerManager): void {
-  let toPeers: ((data: string) => void) | undefined;
-  let toHub: ((data: string) => void) | undefined;
+  const deliver: { toPeers?: (data: string) => void; toHub?: (data: string) => void } = {};
   const hubHandle = hub.accept({
-    send: (data) => queueMicrotask(() => toPeers?.(data)),
+    send: (data) => queueMicrotask(() => deliver.toPeers?.(data)),
     close: () => {},
   }, { address: "local", outbound: true, trusted: true });
   if (hubHandle === undefined) throw new Error("the relay hub refused the node's own link");
   const peerHandle = peers.attach({
-    send: (data) => queueMicrotask(() => toHub?.(data)),
+    send: (data) => queueMicrotask(() => deliver.toHub?.(data)),
     close: () => {},
   }, {
     address: "local",
@@ -374,6 +373,6 @@ function linkHubToPeers(hub: RelayHub, peers: PeerManager): void {
     local: { reportAnswer: (id, code, reason) => hub.reportAnswer(hubHandle.id, id, code, reason) },
   });
   if (peerHandle === undefined) throw new Error("the peer manager refused the hub link");
-  toPeers = (data) => peerHandle.receive(data);
-  toHub = (data) => hubHandle.receive(data);
+  deliver.toPeers = (data) => peerHandle.receive(data);
+  deliver.toHub = (data) => hubHandle.receive(data);
 }

@@ -684,7 +684,8 @@ export class RelayHub {
         return this.#route(c, msg);
       }
       case "getcheckpoint": {
-        const entry = this.#chain.atHeight(msg.height);
+        // Above height 1 a checkpoint must prove its anchor (block 1), which only nodes can.
+        const entry = msg.height < 2 ? this.#chain.atHeight(msg.height) : undefined;
         if (entry !== undefined) {
           const cp = checkpointToJson(this.#chain.checkpoint(entry));
           return this.#send(c, {

@@ -53,6 +53,8 @@ export interface ChainEntry {
   readonly parent: ChainEntry | undefined;
   /** Whether block data is stored, or the block is known invalid. */
   status: HeaderStatus;
+  /** Time of block 1 on this entry's branch (the aserti3-2d anchor of its children). */
+  readonly anchorTime: number | undefined;
 }
 
 /** Raised at startup when the stored state does not match the tip. */
@@ -210,6 +212,7 @@ export class Chain {
         work: BigInt("0x" + row.work),
         parent,
         status: row.status,
+        anchorTime: header.height === 1 ? header.time : parent?.anchorTime,
       };
       this.#index(entry);
     }
@@ -406,6 +409,7 @@ export class Chain {
         medianTimePast: this.#medianTimePast(parent),
         historyRoot: history.root(),
         now: this.#clock(),
+        anchorTime: parent.anchorTime,
       },
       this.params,
       hash,
@@ -419,6 +423,7 @@ export class Chain {
       work: parent.work + workForBits(header.bits),
       parent,
       status: HeaderStatus.HEADER,
+      anchorTime: header.height === 1 ? header.time : parent.anchorTime,
     };
     this.#store.putHeader({
       hash,
@@ -767,7 +772,7 @@ export class Chain {
         stateRoot: new Uint8Array(32),
         historyRoot: this.#historyOf(parent).root(),
         time: Math.max(options.time ?? this.#clock(), this.#medianTimePast(parent) + 1),
-        bits: nextBits(this.params, parent.header),
+        bits: nextBits(this.params, parent.header, parent.anchorTime),
         nonce: 0n,
       },
       txs: all,
@@ -784,7 +789,15 @@ export class Chain {
   }
 
   /** Anchor data at a main-chain height for light clients (docs/protocol.md §13, checkpoints). */
-  checkpoint(height: number): { header: BlockHeader; ancestors: BlockHeader[]; history: Uint8Array } | undefined {
+  checkpoint(height: number):
+    | {
+      header: BlockHeader;
+      ancestors: BlockHeader[];
+      history: Uint8Array;
+      anchor?: BlockHeader;
+      anchorProof?: Uint8Array[];
+    }
+    | undefined {
     const entry = this.#main[height];
     if (entry === undefined) return undefined;
     const ancestors: BlockHeader[] = [];
@@ -792,7 +805,15 @@ export class Chain {
       ancestors.unshift(e.header);
     }
     const history = entry.parent === undefined ? new HistoryAccumulator() : this.#historyOf(entry.parent);
-    return { header: entry.header, ancestors, history: history.encode() };
+    if (height < 2) return { header: entry.header, ancestors, history: history.encode() };
+    // Block 1 anchors the difficulty: prove it against this header's historyRoot.
+    return {
+      header: entry.header,
+      ancestors,
+      history: history.encode(),
+      anchor: this.#main[1].header,
+      anchorProof: this.proveHistory(1, entry)!.proof,
+    };
   }
 
   /** Block locator of the main chain (docs/protocol.md §13). */

@@ -821,6 +821,7 @@ export class PeerManager {
           header: hex(encodeHeader(cp.header)),
           ancestors: cp.ancestors.map((h) => hex(encodeHeader(h))),
           history: hex(cp.history),
+          ...(cp.anchor ? { anchor: hex(encodeHeader(cp.anchor)), anchorProof: cp.anchorProof!.map(hex) } : {}),
         });
       }
       case "error":

@@ -233,7 +233,13 @@ export class LightClient extends EventTarget {
   async #startFromCheckpoint(cp: { height: number; hash: string }, maxHeaders: number): Promise<void> {
     const checkpoint = await this.#ask("checkpoint", async (conn) => {
       const r = await conn.request({ type: "getcheckpoint", height: cp.height });
-      const parsed = checkpointFromJson({ header: r.header, ancestors: r.ancestors, history: r.history });
+      const parsed = checkpointFromJson({
+        header: r.header,
+        ancestors: r.ancestors,
+        history: r.history,
+        ...(r.anchor !== undefined ? { anchor: r.anchor } : {}),
+        ...(r.anchorProof !== undefined ? { anchorProof: r.anchorProof } : {}),
+      });
       try {
         verifyCheckpoint(parsed, cp.hash);
       } catch (err) {

@@ -14,7 +14,7 @@
 import { bytesToHex, equalBytes, hexToBytes } from "./bytes.ts";
 import { ErrorCode, ValidationError } from "./errors.ts";
 import { type BlockHeader, decodeHeader, encodeHeader, hashHeader } from "./header.ts";
-import { HistoryAccumulator } from "./history.ts";
+import { HistoryAccumulator, verifyHistoryProof } from "./history.ts";
 import { genesisBlock, type NetworkParams } from "./params.ts";
 import { workForBits } from "./pow.ts";
 import { checkHeader, locatorHeights, medianTime } from "./validation.ts";
@@ -45,14 +45,23 @@ class Entry implements HeaderEntry {
   readonly height: number;
   readonly time: number;
   readonly work: bigint;
+  /** Time of block 1 on this entry's branch: the aserti3-2d anchor of its children. */
+  readonly anchorTime: number | undefined;
   parent: HeaderEntry | undefined;
-  constructor(header: BlockHeader, hex: string, work: bigint, parent: HeaderEntry | undefined) {
+  constructor(
+    header: BlockHeader,
+    hex: string,
+    work: bigint,
+    parent: HeaderEntry | undefined,
+    anchorTime: number | undefined,
+  ) {
     this.bytes = encodeHeader(header);
     this.hex = hex;
     this.height = header.height;
     this.time = header.time;
     this.work = work;
     this.parent = parent;
+    this.anchorTime = header.height === 1 ? header.time : anchorTime;
   }
   get header(): BlockHeader {
     return decodeHeader(this.bytes);
@@ -76,6 +85,10 @@ export interface Checkpoint {
   history: Uint8Array;
   /** Cumulative work at the header, when known; work is otherwise counted from here. */
   work?: bigint;
+  /** Block 1 of this chain (the aserti3-2d anchor); required above height 1. */
+  anchor?: BlockHeader;
+  /** RFC 6962 proof of block 1 against the header's historyRoot (checked by verifyCheckpoint). */
+  anchorProof?: Uint8Array[];
 }
 
 /** JSON form of a {@link Checkpoint} (hex strings), for files and the wire. */
@@ -88,6 +101,10 @@ export interface CheckpointJson {
   history: string;
   /** Decimal cumulative work. */
   work?: string;
+  /** Hex of block 1's header. */
+  anchor?: string;
+  /** Hex hashes of the anchor's history proof. */
+  anchorProof?: string[];
 }
 
 /**
@@ -118,6 +135,22 @@ export function verifyCheckpoint(checkpoint: Checkpoint, trustedHash: string): v
     }
     child = a;
   }
+  if (checkpoint.header.height >= 2) {
+    const anchor = checkpoint.anchor;
+    const ok = anchor !== undefined && anchor.height === 1 && checkpoint.anchorProof !== undefined &&
+      verifyHistoryProof(
+        hashHeader(anchor),
+        1,
+        checkpoint.header.height,
+        checkpoint.anchorProof,
+        checkpoint.header.historyRoot,
+      );
+    if (!ok) {
+      throw new ValidationError(ErrorCode.BAD_HISTORY_ROOT, "checkpoint anchor (block 1) is missing or not proven", {
+        ban: true,
+      });
+    }
+  }
   const acc = HistoryAccumulator.decode(checkpoint.history);
   if (acc.size !== checkpoint.header.height || !equalBytes(acc.root(), checkpoint.header.historyRoot)) {
     throw new ValidationError(
@@ -144,6 +177,8 @@ export function checkpointToJson(cp: Checkpoint): CheckpointJson {
     ancestors: cp.ancestors.map((h) => bytesToHex(encodeHeader(h))),
     history: bytesToHex(cp.history),
     ...(cp.work !== undefined ? { work: cp.work.toString() } : {}),
+    ...(cp.anchor !== undefined ? { anchor: bytesToHex(encodeHeader(cp.anchor)) } : {}),
+    ...(cp.anchorProof !== undefined ? { anchorProof: cp.anchorProof.map(bytesToHex) } : {}),
   };
 }
 
@@ -164,6 +199,14 @@ export function checkpointFromJson(json: CheckpointJson): Checkpoint {
     ancestors: json.ancestors.map((h) => decodeHeader(hexToBytes(h, "ancestor"))),
     history: hexToBytes(json.history, "history"),
     ...(json.work !== undefined ? { work: BigInt(/^\d{1,100}$/.test(json.work) ? json.work : "x") } : {}),
+    ...(json.anchor !== undefined ? { anchor: decodeHeader(hexToBytes(json.anchor, "anchor")) } : {}),
+    ...(json.anchorProof !== undefined
+      ? {
+        anchorProof: (Array.isArray(json.anchorProof) ? json.anchorProof.slice(0, 64) : []).map((h) =>
+          hexToBytes(h, "anchorProof")
+        ),
+      }
+      : {}),
   };
 }
 
@@ -208,6 +251,8 @@ export class HeaderChain {
   readonly #entries = new Map<string, HeaderEntry>();
   /** Best chain from the base: #main[i] has height #base.height + i. */
   #main: HeaderEntry[] = [];
+  /** Block 1 of the retained chain, once the base is above it (for checkpoints). */
+  #baseAnchor: BlockHeader | undefined;
   /** Up to medianTimeSpan - 1 headers before the base, oldest first. */
   #baseAncestors: BlockHeader[] = [];
   /** Encoded accumulator over blocks 0..base.height-1 (what the base's historyRoot commits to). */
@@ -227,12 +272,16 @@ export class HeaderChain {
     if (cp === undefined) {
       const header = genesisBlock(this.params).header;
       const hash = hashHeader(header);
-      base = new Entry(header, bytesToHex(hash), workForBits(header.bits), undefined);
+      base = new Entry(header, bytesToHex(hash), workForBits(header.bits), undefined, undefined);
       history = new HistoryAccumulator();
       this.#baseHistory = history.encode();
     } else {
       const hash = hashHeader(cp.header);
-      base = new Entry(cp.header, bytesToHex(hash), cp.work ?? 0n, undefined);
+      if (cp.header.height >= 2 && cp.anchor === undefined && this.params.retarget) {
+        throw new RangeError("a checkpoint above height 1 must carry block 1 (the difficulty anchor)");
+      }
+      base = new Entry(cp.header, bytesToHex(hash), cp.work ?? 0n, undefined, cp.anchor?.time);
+      this.#baseAnchor = cp.header.height === 1 ? cp.header : cp.anchor;
       history = HistoryAccumulator.decode(cp.history);
       this.#baseHistory = history.encode();
       this.#baseAncestors = cp.ancestors.slice(-(this.params.medianTimeSpan - 1));
@@ -333,11 +382,12 @@ export class HeaderChain {
         medianTimePast: this.#medianTimePast(parent),
         historyRoot: parentHistory.root(),
         now,
+        anchorTime: (parent as Entry).anchorTime,
       },
       this.params,
       hash,
     );
-    const entry = new Entry(header, hex, parent.work + workForBits(header.bits), parent);
+    const entry = new Entry(header, hex, parent.work + workForBits(header.bits), parent, (parent as Entry).anchorTime);
     this.#entries.set(hex, entry);
     if (entry.work <= this.tip.work) return { status: "added", entry, disconnected: [], connected: [] };
     if (parent === this.tip) {
@@ -394,6 +444,7 @@ export class HeaderChain {
     const span = this.params.medianTimeSpan - 1;
     const ancestors = [...this.#baseAncestors, ...this.#main.slice(0, cut).map((e) => e.header)].slice(-span);
     const before = this.historyOf(this.#main[cut - 1]).encode();
+    if (this.#baseAnchor === undefined && newBase.height >= 1) this.#baseAnchor = this.atHeight(1)?.header;
     for (const h of [...this.#historyCache.keys()]) if (h < newBase.height) this.#historyCache.delete(h);
     // Keep the new base and its descendants; side branches forking below it can never become
     // best. Parents are always inserted before their children, so one pass in insertion order
@@ -459,7 +510,8 @@ export class HeaderChain {
       ancestors.unshift(...this.#baseAncestors.slice(-(span - ancestors.length)));
     }
     const history = entry === this.base ? this.#baseHistory : this.historyOf(entry.parent!).encode();
-    return { header: entry.header, ancestors, history, work: entry.work };
+    const anchor = entry.height < 2 ? undefined : (this.atHeight(1)?.header ?? this.#baseAnchor);
+    return { header: entry.header, ancestors, history, work: entry.work, ...(anchor ? { anchor } : {}) };
   }
 }
 

@@ -253,6 +253,10 @@ export interface CheckpointMessage {
   ancestors: string[];
   /** Hex of the history accumulator over blocks 0..height-1. */
   history: string;
+  /** Hex of block 1's header (the difficulty anchor), above height 1. */
+  anchor?: string;
+  /** Proof of block 1 against the header's historyRoot. */
+  anchorProof?: string[];
 }
 
 /** Any wire message. */
@@ -358,6 +362,8 @@ const schemas = [
     header,
     ancestors: z.array(header).max(10),
     history: hexUpTo(2 * 1100),
+    anchor: header.optional(),
+    anchorProof: z.array(hash).max(64).optional(),
   }).strict(),
 ] as const;
 

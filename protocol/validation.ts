@@ -23,22 +23,30 @@ function fail(code: ErrorCode, message: string, ban = true): never {
 }
 
 /**
- * Compact target required of the child of `parent`: aserti3-2d anchored at genesis
- * (anchor parent time = genesis time - ideal block time), or powLimitBits on networks
- * without retargeting.
+ * Compact target required of the child of `parent` (docs/protocol.md §11.2). Block 1 uses the
+ * genesis bits; later blocks follow aserti3-2d anchored at block 1 of their own branch (anchor
+ * parent time = block 1's time - idealBlockTime), so a chain started long after its genesis
+ * time is on schedule from its first block. Networks without retargeting use powLimitBits.
+ * `anchorTime` is the time of block 1 on the parent's branch (required when parent.height >= 1).
  *
  * @example
  * ```ts
- * const bits = nextBits(params, { height: tip.height, time: tip.time });
+ * const bits = nextBits(params, { height: tip.height, time: tip.time }, block1.time);
  * ```
  */
-export function nextBits(params: NetworkParams, parent: { height: number; time: number }): number {
+export function nextBits(
+  params: NetworkParams,
+  parent: { height: number; time: number },
+  anchorTime?: number,
+): number {
   if (!params.retarget) return params.powLimitBits;
-  const anchorParentTime = params.genesis.time - params.idealBlockTimeMs;
+  if (parent.height === 0) return params.genesis.bits;
+  if (anchorTime === undefined) throw new RangeError(`"anchorTime" (the time of block 1) is required above height 1`);
+  const anchorParentTime = anchorTime - params.idealBlockTimeMs;
   return asertNextBits({
     anchorBits: params.genesis.bits,
     timeDelta: BigInt(parent.time - anchorParentTime),
-    heightDelta: BigInt(parent.height),
+    heightDelta: BigInt(parent.height - 1),
     idealBlockTime: BigInt(params.idealBlockTimeMs),
     halfLife: BigInt(params.halfLifeMs),
     powLimitBits: params.powLimitBits,
@@ -96,6 +104,8 @@ export interface HeaderContext {
   historyRoot: Uint8Array;
   /** Local time in ms, for the future-drift rule. */
   now: number;
+  /** Time of block 1 on the parent's branch (the aserti3-2d anchor); needed when parent.height >= 1. */
+  anchorTime?: number;
 }
 
 /**
@@ -117,7 +127,7 @@ export function checkHeader(
     fail(ErrorCode.BAD_HEIGHT, `height ${header.height} does not follow parent height ${ctx.parent.height}`);
   }
   if (!equalBytes(header.prevHash, ctx.parentHash)) fail(ErrorCode.BAD_PREV, `prevHash does not match the parent`);
-  const expected = nextBits(params, ctx.parent);
+  const expected = nextBits(params, ctx.parent, ctx.anchorTime);
   if (header.bits !== expected) {
     fail(ErrorCode.BAD_BITS, `bits 0x${header.bits.toString(16)} differ from the required 0x${expected.toString(16)}`);
   }

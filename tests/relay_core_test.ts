@@ -697,19 +697,24 @@ Deno.test("RelayHub verifies announced headers, extends its chain and tells ligh
   });
 });
 
-Deno.test("RelayHub answers getcheckpoint from its cache and forwards one above its tip", async () => {
+Deno.test("RelayHub answers getcheckpoint up to height 1 from its cache and forwards higher ones to a node", async () => {
   await withHub({}, (hub) => {
     const node = join(hub, "node");
     for (let i = 0; i < 4; i++) node.send({ type: "headers", headers: [HEADERS[i]] });
     node.take();
     const light = join(hub, "light");
-    light.send({ type: "getcheckpoint", id: "C", height: 3 });
+    light.send({ type: "getcheckpoint", id: "C", height: 1 });
     const cp = light.one("checkpoint");
     assert.equal(cp.id, "C");
-    assert.equal(cp.header, HEADERS[2]);
-    assert.deepEqual(cp.ancestors.slice(-2), HEADERS.slice(0, 2), "ancestors oldest first, ending with the parent");
-    verifyCheckpoint(checkpointFromJson(cp), HASHES[3]);
+    assert.equal(cp.header, HEADERS[0]);
+    verifyCheckpoint(checkpointFromJson(cp), HASHES[1]);
     assert.deepEqual(node.take(), []);
+    // Above height 1 a checkpoint must prove block 1 (the difficulty anchor): only nodes can.
+    light.send({ type: "getcheckpoint", id: "E", height: 3 });
+    const routed = node.one("getcheckpoint");
+    assert.equal(routed.height, 3);
+    node.send({ type: "error", id: routed.id, code: "NOT_FOUND", message: "not here" });
+    assert.equal(light.one("error").id, "E");
     light.send({ type: "getcheckpoint", id: "D", height: 9 });
     const fwd = node.one("getcheckpoint");
     assert.equal(fwd.height, 9);

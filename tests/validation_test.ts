@@ -264,21 +264,27 @@ Deno.test("coinbase rewards mature after coinbaseMaturity blocks on devnet", () 
   assert.equal(getAccount(view, alicePub).balance, 2n * blockSubsidy(DEVNET, 1));
 });
 
-Deno.test("nextBits() is fixed on regtest and follows aserti3-2d on devnet", () => {
+Deno.test("nextBits() is fixed on regtest and follows aserti3-2d anchored at block 1 on devnet", () => {
   assert.equal(nextBits(REGTEST, { height: 500, time: 1 }), REGTEST.powLimitBits);
   const g = DEVNET.genesis;
-  // On schedule the target stays at the anchor.
-  assert.equal(nextBits(DEVNET, { height: 0, time: g.time }), g.bits);
-  assert.equal(nextBits(DEVNET, { height: 100, time: g.time + 100 * DEVNET.idealBlockTimeMs }), g.bits);
-  // One half-life behind schedule doubles the target; one ahead halves it.
+  const ideal = DEVNET.idealBlockTimeMs;
   const half = DEVNET.halfLifeMs;
   const anchor = bitsToTarget(g.bits);
-  const slow = bitsToTarget(nextBits(DEVNET, { height: 100, time: g.time + 100 * DEVNET.idealBlockTimeMs + half }));
-  const fast = bitsToTarget(nextBits(DEVNET, { height: 100, time: g.time + 100 * DEVNET.idealBlockTimeMs - half }));
+  // Block 1 uses the genesis bits, however late after the genesis time it is mined.
+  assert.equal(nextBits(DEVNET, { height: 0, time: g.time }), g.bits);
+  // A chain whose block 1 came a year after genesis is on schedule from there.
+  const start = g.time + 365 * 24 * 3_600_000;
+  assert.equal(nextBits(DEVNET, { height: 1, time: start }, start), g.bits);
+  assert.equal(nextBits(DEVNET, { height: 101, time: start + 100 * ideal }, start), g.bits);
+  // One half-life behind schedule doubles the target; one ahead halves it.
+  const slow = bitsToTarget(nextBits(DEVNET, { height: 101, time: start + 100 * ideal + half }, start));
+  const fast = bitsToTarget(nextBits(DEVNET, { height: 101, time: start + 100 * ideal - half }, start));
   assert.ok(slow > anchor * 199n / 100n && slow < anchor * 201n / 100n, `doubled: ${slow} vs ${anchor}`);
   assert.ok(fast > anchor * 49n / 100n && fast < anchor * 51n / 100n, `halved: ${fast} vs ${anchor}`);
   // Far behind schedule the target is clamped at powLimit.
-  assert.equal(nextBits(DEVNET, { height: 1, time: g.time + 1000 * half }), DEVNET.powLimitBits);
+  assert.equal(nextBits(DEVNET, { height: 2, time: start + 1000 * half }, start), DEVNET.powLimitBits);
+  // Above block 1 the anchor time is required.
+  assert.throws(() => nextBits(DEVNET, { height: 5, time: start }), RangeError);
 });
 
 Deno.test("medianTime() picks the middle of the sorted times", () => {

@@ -62,7 +62,8 @@ export class SignatureVerifier {
 
   /** Create a verifier; workers start on first use. */
   constructor(options: SignatureVerifierOptions = {}) {
-    this.#workerCount = options.workers ?? Math.max(1, (navigator.hardwareConcurrency ?? 2) - 1);
+    // One worker per core: the calling thread only waits while a batch is verified.
+    this.#workerCount = options.workers ?? Math.max(1, navigator.hardwareConcurrency ?? 2);
     this.#threshold = options.parallelThreshold ?? 64;
     this.#cacheSize = options.cacheSize ?? 250_000;
   }

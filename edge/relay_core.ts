@@ -114,6 +114,8 @@ export interface RelayOptions {
   maxConnections?: number;
   /** Agent string. */
   agent?: string;
+  /** Role announced in hello: "relay", or "node" when the hub is a full node's own endpoint. */
+  role?: "relay" | "node";
 }
 
 /** Dependencies of {@link RelayHub}. */
@@ -237,6 +239,7 @@ export class RelayHub {
       maxHeaders: 200_000,
       maxConnections: 10_000,
       agent: RELAY_AGENT,
+      role: "relay",
       ...options,
     };
     this.#clock = deps.clock ?? Date.now;
@@ -383,7 +386,7 @@ export class RelayHub {
       version: PROTOCOL_VERSION,
       network: this.params.name,
       genesis: this.params.genesisHash,
-      role: "relay",
+      role: this.#o.role,
       agent: this.#o.agent,
       height: this.#chain.height,
       // Present the shared secret only to relays we chose to dial (federation), never to

@@ -156,7 +156,7 @@ export class FullNode {
     const peers = new PeerManager({ agent: AGENT, banLoopback: options.banLoopback }, { chain, mempool, logger: log });
     // The /ws endpoint is the relay core: it verifies headers, relays, rate-limits and routes
     // requests to this node, which is linked to it in process like any other node.
-    const hub = new RelayHub({ params, agent: AGENT, maxHeaders: 20_000, maxConnections: 125 }, {
+    const hub = new RelayHub({ params, agent: AGENT, role: "node", maxHeaders: 20_000, maxConnections: 125 }, {
       onMisbehave: (address) => peers.ban(address),
       log: (level, message) => level === "debug" ? log.debug(message) : log.info(message),
     });

@@ -410,3 +410,32 @@ Deno.test("deno relay CLI: a bad flag or value exits 2 with a message on stderr"
     assert.equal(r.stdout, "", label);
   }
 });
+
+Deno.test({
+  name: "two relay isolates joined over BroadcastChannel act as one relay: nodes on each converge",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    // Deno Deploy runs one app in several isolates; here two relays in one process stand in for
+    // them: BroadcastChannel delivers between them exactly as between isolates of one app.
+    const { startDenoRelay } = await import("../edge/deno.ts");
+    const base = { params: REGTEST, hostname: "127.0.0.1", port: 0, quiet: true, broadcast: true };
+    const one = await startDenoRelay(base);
+    const two = await startDenoRelay(base);
+    const nodes: NodeProcess[] = [];
+    try {
+      nodes.push(await startNode({ connect: [`ws://127.0.0.1:${one.port}/ws`] }));
+      nodes.push(await startNode({ connect: [`ws://127.0.0.1:${two.port}/ws`], args: ["--pace-ms", "2000"] }));
+      const tip = await waitFor(async () => {
+        const t = await agreedTip(nodes);
+        return t !== undefined && t.height >= 4 ? t : undefined;
+      }, { timeoutMs: LONG, what: "nodes on different isolates to agree on a tip" });
+      assert.ok(tip.height >= 4);
+      assert.deepEqual(one.hub.connectionsByRole().relay, 1, "the other isolate is one relay connection");
+    } finally {
+      await stopNodes(nodes);
+      await one.stop();
+      await two.stop();
+    }
+  },
+});

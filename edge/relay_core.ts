@@ -30,6 +30,7 @@ import {
   checkpointToJson,
   HeaderChain,
   headerChange,
+  type HeaderEntry,
   type HeaderStore,
   restoreHeaderChain,
 } from "../protocol/header_chain.ts";
@@ -623,10 +624,10 @@ export class RelayHub {
     }
   }
 
-  #persist(before: { height: number }): void {
+  #persist(before: HeaderEntry): void {
     const store = this.#store;
     if (store === undefined) return;
-    const change = headerChange(this.#chain, before.height, this.#lastBaseHeight);
+    const change = headerChange(this.#chain, before, this.#lastBaseHeight);
     this.#lastBaseHeight = this.#chain.base.height;
     this.#persistQueue = this.#persistQueue
       .then(() => store.write(change))

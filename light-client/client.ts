@@ -241,7 +241,7 @@ export class LightClient extends EventTarget {
         ...(r.anchorProof !== undefined ? { anchorProof: r.anchorProof } : {}),
       });
       try {
-        verifyCheckpoint(parsed, cp.hash);
+        verifyCheckpoint(parsed, cp.hash, this.params.medianTimeSpan);
       } catch (err) {
         throw new VerificationError("checkpoint", (err as Error).message, conn.url);
       }
@@ -378,7 +378,7 @@ export class LightClient extends EventTarget {
     this.#emit<Tip>("tip", tip);
     for (const w of this.#watchers) w();
     if (this.#store !== undefined) {
-      const change = headerChange(this.#chain, before.height, this.#savedBaseHeight);
+      const change = headerChange(this.#chain, before, this.#savedBaseHeight);
       this.#savedBaseHeight = this.#chain.base.height;
       await this.#store.write(change).catch(() => {});
     }

@@ -116,12 +116,23 @@ export interface CheckpointJson {
  * verifyCheckpoint(checkpoint, trustedHashHex);
  * ```
  */
-export function verifyCheckpoint(checkpoint: Checkpoint, trustedHash: string): void {
+export function verifyCheckpoint(checkpoint: Checkpoint, trustedHash: string, medianTimeSpan = 11): void {
   const hash = hashHeader(checkpoint.header);
   if (bytesToHex(hash) !== trustedHash.toLowerCase()) {
     throw new ValidationError(
       ErrorCode.BAD_PREV,
       `checkpoint header hashes to ${bytesToHex(hash)}, not ${trustedHash}`,
+      {
+        ban: true,
+      },
+    );
+  }
+  // All ancestors the median-time rule needs must be there, or a child could pass it wrongly.
+  const needed = Math.min(checkpoint.header.height, medianTimeSpan - 1);
+  if (checkpoint.ancestors.length !== needed) {
+    throw new ValidationError(
+      ErrorCode.BAD_PREV,
+      `checkpoint carries ${checkpoint.ancestors.length} ancestors, needs ${needed}`,
       {
         ban: true,
       },
@@ -200,14 +211,18 @@ export function checkpointFromJson(json: CheckpointJson): Checkpoint {
     history: hexToBytes(json.history, "history"),
     ...(json.work !== undefined ? { work: BigInt(/^\d{1,100}$/.test(json.work) ? json.work : "x") } : {}),
     ...(json.anchor !== undefined ? { anchor: decodeHeader(hexToBytes(json.anchor, "anchor")) } : {}),
-    ...(json.anchorProof !== undefined
-      ? {
-        anchorProof: (Array.isArray(json.anchorProof) ? json.anchorProof.slice(0, 64) : []).map((h) =>
-          hexToBytes(h, "anchorProof")
-        ),
-      }
-      : {}),
+    ...(json.anchorProof !== undefined ? { anchorProof: parseProof(json.anchorProof) } : {}),
   };
+}
+
+function parseProof(value: unknown): Uint8Array[] {
+  if (!Array.isArray(value) || value.length > 64) {
+    throw new TypeError("anchorProof must be an array of at most 64 hashes");
+  }
+  return value.map((h) => {
+    if (typeof h !== "string" || h.length !== 64) throw new TypeError("anchorProof hashes must be 64 hex digits");
+    return hexToBytes(h, "anchorProof");
+  });
 }
 
 /** Outcome of adding one header. */
@@ -559,17 +574,20 @@ export function restoreHeaderChain(
   saved: SavedHeaders | undefined,
   options: { params: NetworkParams; now: number; maxHeaders?: number; checkpoint?: Checkpoint },
 ): { chain: HeaderChain; restored: number } {
-  let checkpoint = options.checkpoint;
+  const trusted = options.checkpoint;
+  let chain: HeaderChain | undefined;
   if (saved?.base !== undefined) {
     try {
       const base = checkpointFromJson(saved.base);
       // A saved base only counts when it is above the trusted one.
-      if (checkpoint === undefined || base.header.height > checkpoint.header.height) checkpoint = base;
+      if (trusted === undefined || base.header.height > trusted.header.height) {
+        chain = new HeaderChain({ params: options.params, checkpoint: base, maxHeaders: options.maxHeaders });
+      }
     } catch {
-      // unreadable: start from the trusted checkpoint or genesis
+      // unreadable or unusable: start from the trusted checkpoint or genesis
     }
   }
-  const chain = new HeaderChain({ params: options.params, checkpoint, maxHeaders: options.maxHeaders });
+  chain ??= new HeaderChain({ params: options.params, checkpoint: trusted, maxHeaders: options.maxHeaders });
   let restored = 0;
   for (const hex of saved?.headers ?? []) {
     try {
@@ -594,12 +612,19 @@ export function restoreHeaderChain(
  */
 export function headerChange(
   chain: HeaderChain,
-  previousHeight: number,
+  previousTip: HeaderEntry | number,
   savedBaseHeight: number,
   overlap = 64,
 ): HeaderChange {
   const tip = chain.tip;
-  const from = Math.max(chain.base.height + 1, Math.min(previousHeight, tip.height) - overlap);
+  // Rewrite from the fork point when the previous tip left the best chain (any depth).
+  let fork = typeof previousTip === "number" ? previousTip : previousTip.height;
+  if (typeof previousTip !== "number") {
+    let e: HeaderEntry | undefined = previousTip;
+    while (e !== undefined && !chain.isMain(e)) e = e.parent;
+    fork = e === undefined ? chain.base.height : e.height;
+  }
+  const from = Math.max(chain.base.height + 1, Math.min(fork, tip.height) - overlap);
   const headers: string[] = [];
   for (let h = from; h <= tip.height; h++) headers.push(bytesToHex(encodeHeader(chain.atHeight(h)!.header)));
   const base = chain.base.height !== savedBaseHeight ? checkpointToJson(chain.checkpoint(chain.base)) : undefined;

@@ -9,6 +9,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { formatAmount } from "../protocol/amount.ts";
+import { headerToJson } from "../protocol/json.ts";
 import { bytesToHex, hexToBytes } from "../protocol/bytes.ts";
 import { ErrorCode, ValidationError } from "../protocol/errors.ts";
 import { type BlockHeader, encodeHeader } from "../protocol/header.ts";
@@ -17,21 +18,6 @@ import { encodeSmtProof } from "../protocol/smt.ts";
 import { decodeTx, encodeTx, type Transaction, type TransferTx, txId } from "../protocol/tx.ts";
 import type { NetworkParams } from "../protocol/params.ts";
 import type { FullNode } from "./node.ts";
-
-/** JSON view of a header. */
-export function headerJson(header: BlockHeader): Record<string, unknown> {
-  return {
-    version: header.version,
-    height: header.height,
-    prevHash: bytesToHex(header.prevHash),
-    txRoot: bytesToHex(header.txRoot),
-    stateRoot: bytesToHex(header.stateRoot),
-    historyRoot: bytesToHex(header.historyRoot),
-    time: header.time,
-    bits: header.bits,
-    nonce: header.nonce.toString(),
-  };
-}
 
 /** JSON view of a transaction (amounts as decimal strings of base units). */
 export function txJson(tx: Transaction, params: NetworkParams): Record<string, unknown> {
@@ -257,7 +243,7 @@ export function createApi(node: FullNode): Hono {
       height: entry.height,
       mainChain: chain.isMain(entry),
       confirmations: chain.isMain(entry) ? chain.height - entry.height + 1 : 0,
-      header: headerJson(block.header),
+      header: headerToJson(block.header),
       headerHex: bytesToHex(encodeHeader(block.header)),
       txs: block.txs.map((tx) => txJson(tx, params)),
     });

@@ -15,6 +15,7 @@
  * @module
  */
 
+import { headerToJson } from "../protocol/json.ts";
 import { parseArgs } from "node:util";
 import { formatAmount } from "../protocol/amount.ts";
 import { bytesToHex } from "../protocol/bytes.ts";
@@ -347,17 +348,7 @@ function headerJson(header: BlockHeader): Json {
   return {
     height: header.height,
     hash: bytesToHex(hashHeader(header)),
-    header: {
-      version: header.version,
-      height: header.height,
-      prevHash: bytesToHex(header.prevHash),
-      txRoot: bytesToHex(header.txRoot),
-      stateRoot: bytesToHex(header.stateRoot),
-      historyRoot: bytesToHex(header.historyRoot),
-      time: header.time,
-      bits: header.bits,
-      nonce: header.nonce.toString(),
-    },
+    header: { ...headerToJson(header) },
     headerHex: bytesToHex(bytes),
   };
 }

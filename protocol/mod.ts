@@ -29,4 +29,5 @@ export * from "./state.ts";
 export * from "./validation.ts";
 export * from "./header_chain.ts";
 export * from "./amount.ts";
+export * from "./json.ts";
 export * from "./messages.ts";

@@ -14,8 +14,8 @@
  * @module
  */
 
-/** FIPS 180-4 §5.3.3 initial hash value H(0), as int32. */
-const IV = Int32Array.from([
+/** FIPS 180-4 §5.3.3 initial hash value H(0), as int32 (shared with the mining loop). */
+export const IV: Int32Array = Int32Array.from([
   0x6a09e667,
   0xbb67ae85,
   0x3c6ef372,

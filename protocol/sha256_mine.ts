@@ -24,7 +24,7 @@
  * @module
  */
 
-import { sha256Compress } from "./sha256.ts";
+import { IV, sha256Compress } from "./sha256.ts";
 
 /** Length in bytes of a serialized block header. */
 const HEADER_LENGTH = 156;
@@ -105,18 +105,6 @@ const K = Int32Array.from([
   0xa4506ceb,
   0xbef9a3f7,
   0xc67178f2,
-]);
-
-/** SHA-256 initial hash value. */
-const IV = Int32Array.from([
-  0x6a09e667,
-  0xbb67ae85,
-  0x3c6ef372,
-  0xa54ff53a,
-  0x510e527f,
-  0x9b05688c,
-  0x1f83d9ab,
-  0x5be0cd19,
 ]);
 
 /** Big-endian 32-bit word of `bytes` at `offset`, as int32. */

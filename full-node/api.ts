@@ -12,7 +12,7 @@ import { formatAmount } from "../protocol/amount.ts";
 import { headerToJson } from "../protocol/json.ts";
 import { bytesToHex, hexToBytes } from "../protocol/bytes.ts";
 import { ErrorCode, ValidationError } from "../protocol/errors.ts";
-import { type BlockHeader, encodeHeader } from "../protocol/header.ts";
+import { encodeHeader } from "../protocol/header.ts";
 import { decodeAddress, encodeAddress } from "../protocol/keys.ts";
 import { encodeSmtProof } from "../protocol/smt.ts";
 import { decodeTx, encodeTx, type Transaction, type TransferTx, txId } from "../protocol/tx.ts";
